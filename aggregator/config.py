@@ -121,7 +121,9 @@ def load_config(path: Path | str) -> Config:
 def config_from_dict(data: dict[str, Any], *, path: Path) -> Config:
     """Validate parsed TOML; `path` names the file in errors and anchors relative paths."""
     base = path.parent
-    _check_keys(data, {"site", "storage", "output", "dedup", "serve", "sources", "topics"}, "", path)
+    _check_keys(
+        data, {"site", "storage", "output", "dedup", "serve", "sources", "topics"}, "", path
+    )
     site = _table(SiteConfig, data, "site", path)
     storage = _table(StorageConfig, data, "storage", path)
     output = _table(OutputConfig, data, "output", path)
@@ -210,11 +212,7 @@ def _coerce(value: object, annotation: str, key: str, path: Path) -> object:
             return value
         if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
             return value
-        if (
-            kind == "float"
-            and isinstance(value, int | float)
-            and not isinstance(value, bool)
-        ):
+        if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         if kind == "Path" and isinstance(value, str):
             return Path(value)
@@ -248,7 +246,9 @@ def _check_keys(raw: dict[str, Any], allowed: set[str], prefix: str, path: Path)
     for key in raw:
         if key not in allowed:
             dotted = f"{prefix}.{key}" if prefix else key
-            raise ConfigError(path, dotted, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+            raise ConfigError(
+                path, dotted, f"unknown key (expected one of: {', '.join(sorted(allowed))})"
+            )
 
 
 def _array_of_tables(data: dict[str, Any], name: str, path: Path) -> list[dict[str, Any]]:
@@ -306,9 +306,13 @@ def _check_site(site: SiteConfig, path: Path) -> None:
         raise ConfigError(path, "site.base_url", f"expected an http(s) URL, got {site.base_url!r}")
 
 
-def _check_numbers(output: OutputConfig, dedup: DedupConfig, serve: ServeConfig, path: Path) -> None:
+def _check_numbers(
+    output: OutputConfig, dedup: DedupConfig, serve: ServeConfig, path: Path
+) -> None:
     if output.max_entries < 1:
-        raise ConfigError(path, "output.max_entries", f"expected at least 1, got {output.max_entries}")
+        raise ConfigError(
+            path, "output.max_entries", f"expected at least 1, got {output.max_entries}"
+        )
     if dedup.window_hours <= 0:
         raise ConfigError(path, "dedup.window_hours", f"expected > 0, got {dedup.window_hours:g}")
     for key, value in (("near_duplicate", dedup.near_duplicate), ("story", dedup.story)):

@@ -112,3 +112,39 @@ class Story:
     @property
     def representative(self) -> StoryMember:
         return self.members[0]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredArticle:
+    """An article as the store keeps it: the article, its clean body and its dedup decision."""
+
+    article: Article
+    body: CleanBody
+    decision: StoryDecision
+    digest: str  # sha256 of title + raw HTML: tells an edited version from a copy
+    fingerprint: dict[str, object]  # dedup.fingerprint_to_dict(); opaque to the store
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryState:
+    """A story's own row: members are the articles that carry its id."""
+
+    id: StoryId
+    created: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceState:
+    """What the daemon remembers about a live source between polls and restarts."""
+
+    name: str
+    url: str | None = None  # current URL (a 301 updates it)
+    etag: str | None = None
+    last_modified: str | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    failures: int = 0
+    next_due: datetime | None = None
+    disabled: bool = False

@@ -1,0 +1,186 @@
+"""SqliteStore on real files: round-trips, transactions, reopen, corrupt files."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aggregator.errors import StorageError
+from aggregator.records import (
+    Article,
+    CleanBody,
+    SourceState,
+    StoredArticle,
+    StoryDecision,
+    StoryId,
+    StoryState,
+)
+from aggregator.store.sqlite import SqliteStore
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+BEIJING = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    with SqliteStore.open(tmp_path / "agg.db") as s:
+        yield s
+
+
+def make_stored(
+    url: str = "https://example.org/a", story: str = "s1", **changes: object
+) -> StoredArticle:
+    article = Article(
+        url=url,
+        title=str(changes.get("title", "金正恩抵达俄罗斯")),
+        published=datetime(2023, 9, 5, tzinfo=BEIJING),
+        source="大纪元",
+        via="seeds",
+        origin="seeds/004.txt",
+        raw_html="<p>正文</p>",
+        language="zh-Hans",
+        author=None,
+        guid="g-1",
+        captured=datetime(2023, 9, 5, 1, 2, 3, tzinfo=UTC),
+    )
+    return StoredArticle(
+        article=article,
+        body=CleanBody(
+            html="<p>正文</p>", text="正文", summary="正文", images=("https://e.org/i.jpg",)
+        ),
+        decision=StoryDecision(story_id=StoryId(story), level="new", score=0.0, evidence=""),
+        digest=str(changes.get("digest", "d1")),
+        fingerprint={"url": url, "signature": [1, 2, 3]},
+    )
+
+
+def add(store: SqliteStore, stored: StoredArticle) -> None:
+    with store.transaction():
+        sid = stored.decision.story_id
+        store.put_story(StoryState(id=sid, created=NOW, updated=stored.article.published))
+        store.put_article(stored, now=NOW)
+
+
+class TestSqliteStore:
+    def test_article_round_trip_keeps_offset(self, store: SqliteStore) -> None:
+        """An article comes back equal, its +08:00 published time intact."""
+        stored = make_stored()
+        add(store, stored)
+        back = store.get_article(stored.article.url)
+        assert back == stored
+        assert back is not None and back.article.published.utcoffset() == timedelta(hours=8)
+
+    def test_put_same_url_replaces(self, store: SqliteStore) -> None:
+        """Writing the same URL again updates the row instead of adding one."""
+        add(store, make_stored())
+        add(store, make_stored(title="新标题", digest="d2"))
+        assert store.counts()["articles"] == 1
+        back = store.get_article("https://example.org/a")
+        assert back is not None and back.article.title == "新标题"
+
+    def test_rollback_on_error_keeps_nothing(self, store: SqliteStore) -> None:
+        """An exception inside a transaction rolls back every write in it."""
+        with pytest.raises(RuntimeError), store.transaction():
+            store.put_story(StoryState(id=StoryId("s1"), created=NOW, updated=NOW))
+            store.put_article(make_stored(), now=NOW)
+            raise RuntimeError("crash mid-write")
+        assert store.counts()["articles"] == 0 and store.counts()["stories"] == 0
+
+    def test_reopen_keeps_committed(self, tmp_path: Path) -> None:
+        """What was committed is there after closing and reopening the file."""
+        with SqliteStore.open(tmp_path / "agg.db") as s:
+            add(s, make_stored())
+            s.record_input("seeds/a.txt", "10:20", now=NOW)
+        with SqliteStore.open(tmp_path / "agg.db") as s:
+            assert s.get_article("https://example.org/a") is not None
+            assert s.input_digest("seeds/a.txt") == "10:20"
+            assert s.integrity_check() == "ok"
+
+    def test_wal_mode(self, tmp_path: Path) -> None:
+        """The database runs in WAL mode."""
+        with SqliteStore.open(tmp_path / "agg.db"):
+            mode = sqlite3.connect(tmp_path / "agg.db").execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+
+    def test_stories_list_members_earliest_first(self, store: SqliteStore) -> None:
+        """iter_stories yields each story with its members ordered by published time."""
+        early = make_stored("https://example.org/early")
+        late = make_stored("https://example.org/late")
+        late = replace(
+            late, article=replace(late.article, published=datetime(2023, 9, 6, tzinfo=UTC))
+        )
+        add(store, late)
+        add(store, early)
+        [(state, members)] = list(store.iter_stories())
+        assert state.id == "s1"
+        assert [m.article.url for m in members] == [early.article.url, late.article.url]
+
+    def test_source_state_round_trip(self, store: SqliteStore) -> None:
+        """Source fetch state (validators, errors, backoff) survives a write and read."""
+        state = SourceState(
+            name="rfi", url="https://e.org/f.xml", etag='"abc"', last_success=NOW, failures=2
+        )
+        with store.transaction():
+            store.put_source_state(state)
+        assert store.get_source_state("rfi") == state
+        assert store.get_source_state("other") is None
+
+    def test_feed_state(self, store: SqliteStore) -> None:
+        """A feed's digest and updated time are remembered."""
+        with store.transaction():
+            store.put_feed_state("all", "xyz", NOW)
+        assert store.feed_state("all") == ("xyz", NOW)
+
+
+class TestSqliteFailures:
+    def test_not_a_database(self, tmp_path: Path) -> None:
+        """A file that is not SQLite gives StorageError naming the file."""
+        path = tmp_path / "agg.db"
+        path.write_bytes(b"this is not a database at all" * 100)
+        with pytest.raises(StorageError, match=r"agg\.db"):
+            SqliteStore.open(path)
+
+    def test_unwritable_location(self, tmp_path: Path) -> None:
+        """A database path under a regular file cannot be created: StorageError."""
+        (tmp_path / "file").write_text("x")
+        with pytest.raises(StorageError, match="opening"):
+            SqliteStore.open(tmp_path / "file" / "agg.db")
+
+    def test_newer_schema_refused(self, tmp_path: Path) -> None:
+        """A database from a newer aggregator is refused rather than damaged."""
+        path = tmp_path / "agg.db"
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA user_version=99")
+        db.close()
+        with pytest.raises(StorageError, match="newer"):
+            SqliteStore.open(path)
+
+
+text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=50)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=text, html=text, author=st.none() | text, offset=st.integers(-12, 14))
+def test_any_article_round_trips(
+    tmp_path: Path, title: str, html: str, author: str | None, offset: int
+) -> None:
+    """Any article text, author and UTC offset round-trips through a real SQLite file."""
+    stored = make_stored()
+    article = replace(
+        stored.article,
+        title=title,
+        raw_html=html,
+        author=author,
+        published=datetime(2023, 1, 1, tzinfo=timezone(timedelta(hours=offset))),
+    )
+    stored = replace(stored, article=article)
+    with SqliteStore.open(tmp_path / "prop.db") as s:
+        add(s, stored)
+        assert s.get_article(stored.article.url) == stored
