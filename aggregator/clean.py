@@ -1,0 +1,143 @@
+"""Clean an article body for a feed reader: its text, images and links, nothing else.
+
+Owns the body's last mile: junk out (ads, share bars, players, self-promotion, tracking pixels,
+navigation lines, mirror footers, bylines and datelines that normalize reads separately), repairs
+in (fused tag names, a mirror's `<ok href>` links, lazy, proxied and srcset images, relative
+URLs), then plain text and a summary. Pure: a string in, a CleanBody out; no I/O, no clock.
+
+BeautifulSoup over lxml does the repairs in one parse: lxml is fast and lenient with the broken
+markup saved pages carry, and BeautifulSoup's tree API keeps each rule a few lines.
+nh3 (ammonia on html5ever) sanitizes last with an allowlist, so the output is safe even where a
+repair rule is wrong: no input, however hostile, yields script in a reader.
+Rule tables live in cleanrules.py, URL helpers in cleanurls.py, and the tree passes in
+cleantree.py (junk, links, boilerplate), cleanimages.py and cleanlayout.py (figures, paragraphs).
+"""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+from bs4 import BeautifulSoup
+
+from aggregator import cleanimages, cleanlayout, cleantree
+from aggregator.cleanlayout import is_cjk
+from aggregator.cleanrules import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_TAGS,
+    CLEAN_CONTENT_TAGS,
+    ELLIPSIS,
+    HTML_TAGS,
+    IMAGE_SCHEMES,
+    LINK_REL,
+    LINK_SCHEMES,
+    SUMMARY_MAX_CHARS,
+)
+from aggregator.records import CleanBody
+
+__all__ = ["clean_html", "summarize"]
+
+# C0 controls (but tab, newline, carriage return), DEL, lone surrogates and non-characters:
+# lxml rejects some, nh3 cannot take surrogates, and none belongs in an article.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# `<imgfetchpriority="low"`: a tag name run into its first attribute name.
+_FUSED_TAG_RE = re.compile(r"<([A-Za-z][\w:.@-]*)(?=\s*=)")
+_CLOSING_TAG_RE = re.compile(r"</([A-Za-z][\w:.-]*)\s*>")
+_SENTENCE_RE = re.compile(r".+?(?:[。！？!?]+[”」』\"'’）)]*|\.[”\"'’)]*(?=\s)|$)\s*", re.DOTALL)
+
+
+def clean_html(raw_html: str, *, base_url: str) -> CleanBody:
+    """Turn a raw article body into sanitized HTML, plain text, a summary and its image URLs.
+
+    `base_url` is the article's URL: relative links and images resolve against it. The text
+    includes image captions; the summary starts at the article's first paragraph instead.
+    """
+    soup = BeautifulSoup(_prepare_markup(raw_html), "lxml", multi_valued_attributes=None)
+    root = soup.body if soup.body is not None else soup
+    cleantree.drop_junk(root)
+    cleantree.flatten_deep_nesting(root)
+    cleanimages.repair_images(root, soup, base_url=base_url)
+    cleantree.repair_links(root, base_url=base_url)
+    cleantree.drop_boilerplate(root)
+    cleanlayout.make_figures(root, soup)
+    cleanimages.drop_duplicate_images(root)
+    cleanlayout.tidy(root, soup)
+    lines = cleanlayout.text_lines(root)
+    body_lines = [text for text, is_caption in lines if not is_caption]
+    return CleanBody(
+        html=_sanitize(root.decode_contents()),
+        text="\n".join(text for text, _ in lines),
+        summary=summarize(body_lines or [text for text, _ in lines]),
+        images=tuple(dict.fromkeys(cleanimages.image_sources(root))),
+    )
+
+
+def summarize(lines: list[str], *, max_chars: int = SUMMARY_MAX_CHARS) -> str:
+    """The first sentences of `lines` that fit in `max_chars`, with … when text was cut."""
+    text = _join_lines(lines)
+    if len(text) <= max_chars:
+        return text
+    summary = ""
+    for sentence in _SENTENCE_RE.findall(text):
+        if len(summary) + len(sentence.rstrip()) > max_chars:
+            break
+        summary += sentence
+    if not summary.strip():
+        summary = _cut_at_word(text, max_chars)
+    return summary.rstrip() + ELLIPSIS
+
+
+def _prepare_markup(raw_html: str) -> str:
+    """Drop control characters and split fused tag names, before lxml sees the markup."""
+    markup = _CONTROL_RE.sub("", raw_html.replace("\x0c", " "))
+    known = HTML_TAGS | {name.lower() for name in _CLOSING_TAG_RE.findall(markup)}
+
+    def split_fused(match: re.Match[str]) -> str:
+        name = match.group(1)
+        lowered = name.lower()
+        for cut in range(len(name) - 1, 0, -1):  # the longest known tag name wins
+            if lowered[:cut] in known and (name[cut].isalpha() or name[cut] in "@_:"):
+                return f"<{name[:cut]} {name[cut:]}"
+        return match.group(0)
+
+    # "<body>" first: a fragment that looks like a URL or an XML file stays a fragment.
+    return "<body>" + _FUSED_TAG_RE.sub(split_fused, markup)
+
+
+def _join_lines(lines: list[str]) -> str:
+    joined = ""
+    for line in lines:
+        if joined and not (is_cjk(joined[-1]) or is_cjk(line[0])):
+            joined += " "
+        joined += line
+    return joined
+
+
+def _cut_at_word(text: str, max_chars: int) -> str:
+    cut = text[:max_chars]
+    space = cut.rfind(" ")
+    return cut[:space] if space > max_chars // 2 else cut
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 hook: an image may only load over http(s); mailto is for links."""
+    if tag == "img" and attribute == "src":
+        scheme = value.split(":", 1)[0].strip().lower()
+        return value if scheme in IMAGE_SCHEMES else None
+    return value
+
+
+_SANITIZER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags=CLEAN_CONTENT_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    attribute_filter=_filter_attribute,
+    url_schemes=LINK_SCHEMES,
+    link_rel=LINK_REL,
+    strip_comments=True,
+    url_relative="deny",  # every URL was made absolute; a relative one left is a mistake
+)
+
+
+def _sanitize(html: str) -> str:
+    return _SANITIZER.clean(html).strip()

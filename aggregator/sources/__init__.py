@@ -1,0 +1,1 @@
+"""Inputs: seed files (seedformat pure, seeds I/O) and, later, live feeds."""

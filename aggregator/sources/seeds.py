@@ -1,0 +1,141 @@
+"""Find seed files on disk and read them into SeedDocs.
+
+Owns the I/O half of seed sources: walking a folder (recursively, sorted, skipping hidden
+names, following symlinked folders once), a size cap, and turning bytes into text. Parsing
+is seedformat's job. Every failure for one file becomes a SeedFormatError naming it, so the
+caller can report it and go on.
+
+UTF-8 is tried first; other encodings (GB18030, Big5, UTF-16 ...) are detected with
+charset-normalizer, which judges candidates by how coherent the decoded text is rather than by
+byte statistics alone, and so tells GB18030 from Big5 on short CJK pages.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import charset_normalizer
+
+from aggregator.errors import SeedFormatError
+from aggregator.records import SeedDoc
+from aggregator.sources.seedformat import parse_seed
+
+log = logging.getLogger(__name__)
+
+MAX_SEED_BYTES = 5 * 1024 * 1024
+# Text files hold next to no control characters other than tab and line ends.
+CONTROL_CHARS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\v\f\r")
+MAX_CONTROL_SHARE = 0.01
+UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def iter_seed_files(folder: Path) -> Iterator[Path]:
+    """Yield every file under `folder`, recursively, in sorted order.
+
+    Names starting with "." are skipped; a symlinked folder is followed once (no loops).
+
+    Raises:
+        SeedFormatError: `folder` itself cannot be listed.
+    """
+    try:
+        entries = _sorted_entries(folder)
+    except OSError as exc:
+        raise SeedFormatError(folder, f"cannot list folder: {exc.strerror or exc}") from exc
+    yield from _walk(folder, entries, seen={_identity(folder)})
+
+
+def _walk(
+    folder: Path, entries: list[os.DirEntry[str]], *, seen: set[tuple[int, int]]
+) -> Iterator[Path]:
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = folder / entry.name
+        try:
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError:
+            continue
+        if is_file:
+            yield path
+        elif is_dir:
+            yield from _walk_folder(path, seen=seen)
+
+
+def _walk_folder(folder: Path, *, seen: set[tuple[int, int]]) -> Iterator[Path]:
+    try:
+        identity = _identity(folder)
+        if identity in seen:
+            return  # reached again through a symlink
+        entries = _sorted_entries(folder)
+    except OSError as exc:
+        log.warning("seed.folder_skipped path=%r reason=%r", str(folder), exc.strerror or str(exc))
+        return
+    seen.add(identity)
+    yield from _walk(folder, entries, seen=seen)
+
+
+def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:
+    with os.scandir(folder) as scan:
+        return sorted(scan, key=lambda entry: entry.name)
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    stat = folder.stat()
+    return stat.st_dev, stat.st_ino
+
+
+def read_seed(path: Path) -> SeedDoc:
+    """Read, decode and parse the seed file at `path`.
+
+    Raises:
+        SeedFormatError: unreadable, too large, binary, undecodable, or in neither format.
+    """
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_SEED_BYTES + 1)
+    except OSError as exc:
+        raise SeedFormatError(path, f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_SEED_BYTES:
+        raise SeedFormatError(path, f"too large: over {MAX_SEED_BYTES} bytes")
+    return parse_seed(_decode(data, path=path), path=str(path))
+
+
+def _decode(data: bytes, *, path: Path) -> str:
+    """Decode seed bytes: UTF-8 (BOM or not), a UTF-16/32 BOM, else a confident guess."""
+    text = _decode_bom(data) if data.startswith(UTF16_32_BOMS) else _decode_utf8(data)
+    if text is None:
+        text = _decode_guess(data)
+    if text is None:
+        reason = "binary file" if b"\x00" in data else "not UTF-8, and no other encoding fits"
+        raise SeedFormatError(path, reason)
+    if "\x00" in text or sum(1 for c in text if c in CONTROL_CHARS) > len(text) * MAX_CONTROL_SHARE:
+        raise SeedFormatError(path, "binary file")
+    return text
+
+
+def _decode_bom(data: bytes) -> str | None:
+    encoding = "utf-32" if data.startswith(UTF16_32_BOMS[:2]) else "utf-16"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _decode_utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # A file cut inside its last character is still UTF-8; parse_seed judges what is left.
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8-sig")
+        return None
+
+
+def _decode_guess(data: bytes) -> str | None:
+    best = charset_normalizer.from_bytes(data).best()
+    return str(best) if best is not None else None
