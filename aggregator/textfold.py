@@ -36,10 +36,15 @@ WHITESPACE_RE: Final = re.compile(r"\s+")
 _T2S: Final = opencc.OpenCC("t2s")
 
 
+def to_simplified(text: str) -> str:
+    """Return `text` with Traditional Chinese converted to Simplified (OpenCC t2s)."""
+    converted: str = _T2S.convert(text)
+    return converted
+
+
 def fold(text: str) -> str:
     """Return `text` in NFKC form, Traditional Chinese folded to Simplified, casefolded."""
-    converted: str = _T2S.convert(unicodedata.normalize("NFKC", text))
-    return converted.casefold()
+    return to_simplified(unicodedata.normalize("NFKC", text)).casefold()
 
 
 def strip_whitespace(text: str) -> str:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aggregator.clean import clean_html, summarize
-from aggregator.cleanurls import largest_candidate, unproxied_image_url
+from aggregator.clean.urls import largest_candidate, unproxied_image_url
 from aggregator.records import CleanBody
 from tests.conftest import SAMPLE_SEEDS
 from tests.hostile import HOSTILE_VECTORS, assert_inert

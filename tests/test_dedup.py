@@ -25,10 +25,10 @@ from aggregator.dedup import (
     fingerprint_to_dict,
     new_story_id,
 )
+from aggregator.dedup.eventdates import mentioned_dates
+from aggregator.dedup.shingles import signature_jaccard
 from aggregator.errors import StorageError
-from aggregator.eventdates import mentioned_dates
 from aggregator.records import StoryDecision, StoryId
-from aggregator.shingles import signature_jaccard
 from aggregator.textfold import fold
 from tests.conftest import SAMPLE_SEEDS
 

@@ -14,7 +14,7 @@ import re
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 from bs4.element import PreformattedString
 
-from aggregator.cleanrules import (
+from aggregator.clean.rules import (
     CAPTION_BLOCKER_TAGS,
     CAPTION_MAX_CHARS,
     CONTAINER_TAGS,
@@ -24,7 +24,7 @@ from aggregator.cleanrules import (
     TEXT_BLOCK_TAGS,
     words,
 )
-from aggregator.cleantree import has_ancestor, is_detached, short_text
+from aggregator.clean.tree import has_ancestor, is_detached, short_text
 
 _WHITESPACE_RE = re.compile(r"\s+")
 _CJK_RE = re.compile("[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]")

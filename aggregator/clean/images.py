@@ -3,7 +3,7 @@
 Collapses `<picture>`/`<source>`/`srcset` to one `<img>` (the largest candidate), promotes
 lazy-load attributes, unwraps image proxies, drops tracking pixels, keeps a `<noscript>` image
 only when it is the sole copy, and removes a second size of a picture already shown.
-Pure: edits a BeautifulSoup tree in place; URL work is in cleanurls.py.
+Pure: edits a BeautifulSoup tree in place; URL work is in clean/urls.py.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
-from aggregator.cleanrules import (
+from aggregator.clean.rules import (
     BEACON_URL_RE,
     IMAGE_SCHEMES,
     LAZY_SRC_ATTRIBUTES,
     LAZY_SRCSET_ATTRIBUTES,
     PIXEL_MAX_SIZE,
 )
-from aggregator.cleantree import attr, has_ancestor, is_detached
-from aggregator.cleanurls import (
+from aggregator.clean.tree import attr, has_ancestor, is_detached
+from aggregator.clean.urls import (
     absolute_url,
     image_identity,
     largest_candidate,

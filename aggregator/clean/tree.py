@@ -1,7 +1,7 @@
 """Tree passes for clean.py: drop junk, repair links, find bylines, datelines and nav lines.
 
 Each pass walks a BeautifulSoup tree (parsed by clean.py) and edits it in place; the rules'
-data (tag sets, patterns, phrases) lives in cleanrules.py. Pure: no I/O.
+data (tag sets, patterns, phrases) lives in clean/rules.py. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Collection
 from bs4 import NavigableString, PageElement, Tag
 from bs4.element import PreformattedString
 
-from aggregator.cleanrules import (
+from aggregator.clean.rules import (
     AD_LABEL_RE,
     BYLINE_ITEM_MAX_CHARS,
     BYLINE_MAX_ITEMS,
@@ -44,7 +44,7 @@ from aggregator.cleanrules import (
     VIDEO_FALLBACK_PHRASES,
     WIDGET_NAME_RE,
 )
-from aggregator.cleanurls import absolute_url
+from aggregator.clean.urls import absolute_url
 
 # A footer block (feedx "获取更多RSS", gfw-breaker links) is at most this long.
 _FOOTER_MAX_CHARS = 200

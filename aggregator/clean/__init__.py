@@ -9,8 +9,8 @@ BeautifulSoup over lxml does the repairs in one parse: lxml is fast and lenient 
 markup saved pages carry, and BeautifulSoup's tree API keeps each rule a few lines.
 nh3 (ammonia on html5ever) sanitizes last with an allowlist, so the output is safe even where a
 repair rule is wrong: no input, however hostile, yields script in a reader.
-Rule tables live in cleanrules.py, URL helpers in cleanurls.py, and the tree passes in
-cleantree.py (junk, links, boilerplate), cleanimages.py and cleanlayout.py (figures, paragraphs).
+Rule tables live in clean/rules.py, URL helpers in clean/urls.py, and the tree passes in
+clean/tree.py (junk, links, boilerplate), clean/images.py and clean/layout.py (figures, paragraphs).
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ import re
 import nh3
 from bs4 import BeautifulSoup
 
-from aggregator import cleanimages, cleanlayout, cleantree
-from aggregator.cleanlayout import is_cjk
-from aggregator.cleanrules import (
+from aggregator.clean import images as cleanimages
+from aggregator.clean import layout as cleanlayout
+from aggregator.clean import tree as cleantree
+from aggregator.clean.layout import is_cjk
+from aggregator.clean.rules import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     CLEAN_CONTENT_TAGS,

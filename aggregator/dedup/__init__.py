@@ -10,10 +10,10 @@ Pure: no I/O, no clock; times come from the articles.
    match on text, as an empty or stub body says nothing).
 2. near_duplicate: estimated Jaccard of text shingles >= `dedup.near_duplicate`, any outlet,
    any time. Shingles are 3 consecutive units (a CJK character or a word), see
-   aggregator.shingles. MinHash LSH (datasketch) finds candidates without comparing against
+   aggregator.dedup.shingles. MinHash LSH (datasketch) finds candidates without comparing against
    every stored article; each candidate is confirmed on its estimated Jaccard.
 3. same_story: a report of the same event by another outlet, published within
-   `dedup.window_hours` of a member of the story (aggregator.similarity computes it):
+   `dedup.window_hours` of a member of the story (aggregator.dedup.similarity computes it):
 
        score = relatedness × (dates + closeness) / 2        every part in 0..1
 
@@ -27,7 +27,7 @@ Pure: no I/O, no clock; times come from the articles.
                 outweighs shared common words. The lead is the first 300 units of the body
                 (a CJK character counts 1, a word 2): three or four sentences.
    dates        how well the days the two title+leads name agree ("周二", "9月12日", "12日",
-                "on Tuesday", "Sept. 12"; see aggregator.eventdates), resolved against each
+                "on Tuesday", "Sept. 12"; see aggregator.dedup.eventdates), resolved against each
                 publication time: for the closest pair among the first three named, 1 on the
                 same day, 0.25 a day apart, 0.0625 two days apart. Follow-ups name later
                 days than the first reports. When either names no day, it equals closeness.
@@ -56,10 +56,8 @@ from typing import TypeVar
 from datasketch import MinHashLSH
 
 from aggregator.config import DedupConfig
-from aggregator.errors import StorageError
-from aggregator.eventdates import mentioned_dates
-from aggregator.records import DedupLevel, StoryDecision, StoryId
-from aggregator.shingles import (
+from aggregator.dedup.eventdates import mentioned_dates
+from aggregator.dedup.shingles import (
     MIN_TEXT_UNITS,
     NUM_PERM,
     lean_minhash,
@@ -67,7 +65,7 @@ from aggregator.shingles import (
     minhash_signature,
     signature_jaccard,
 )
-from aggregator.similarity import (
+from aggregator.dedup.similarity import (
     CHANCE_OVERLAP,
     FULL_OVERLAP,
     StoryScore,
@@ -75,6 +73,8 @@ from aggregator.similarity import (
     score_pair,
     story_terms,
 )
+from aggregator.errors import StorageError
+from aggregator.records import DedupLevel, StoryDecision, StoryId
 from aggregator.textfold import fold, shingle_units, strip_whitespace
 
 FINGERPRINT_VERSION = 1  # bump when fingerprint() changes, so stored ones get recomputed
