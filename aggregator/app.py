@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,20 +20,23 @@ from pathlib import Path
 
 from aggregator import dedup
 from aggregator.clean import clean_html
-from aggregator.config import Config, SourceConfig
+from aggregator.config import Config
 from aggregator.errors import AggregatorError, SourceError, StorageError
-from aggregator.normalize import article_from_seed
+from aggregator.normalize import article_from_feed_item, article_from_seed
 from aggregator.publish.render import FeedMeta, render_feed, render_index, render_opml
 from aggregator.publish.write import remove_stale, write_atomic
 from aggregator.records import (
     Article,
+    FeedItem,
+    SeedDoc,
     StoredArticle,
     Story,
     StoryDecision,
     StoryMember,
     StoryState,
 )
-from aggregator.sources.seeds import iter_seed_files, read_seed
+from aggregator.sources import Collected, Progress, Source
+from aggregator.sources.seeds import SeedFolder
 from aggregator.store import Store, open_store
 from aggregator.topics import match_topics
 
@@ -42,8 +45,6 @@ log = logging.getLogger(__name__)
 LOCK_WAIT_S = 60.0  # a second build waits this long for the first, then gives up
 ALL_SLUG = "all"
 ALL_TITLE = "All stories"
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,9 +101,8 @@ def build(cfg: Config, *, progress: Progress | None = None) -> BuildResult:
         now = datetime.now(UTC)
         index = load_index(store, cfg)
         stats = IngestStats()
-        for source in cfg.sources:
-            if source.kind == "seeds":
-                ingest_seed_folder(store, index, source, stats=stats, now=now, progress=progress)
+        for source in sources_from_config(cfg):
+            ingest_source(store, index, source, stats=stats, now=now, progress=progress)
         published = publish(store, cfg, now=now)
     return BuildResult(ingest=stats, publish=published, seconds=time.monotonic() - started)
 
@@ -154,57 +154,63 @@ def load_index(store: Store, cfg: Config) -> dedup.StoryIndex:
     return index
 
 
-def ingest_seed_folder(
+def sources_from_config(cfg: Config, *, kinds: Iterable[str] = ("seeds",)) -> list[Source]:
+    """The configured sources of the given kinds, ready to collect."""
+    wanted = set(kinds)
+    sources: list[Source] = []
+    for source in cfg.sources:
+        if source.kind == "seeds" and "seeds" in wanted:
+            assert source.path is not None  # config fills in the default folder
+            sources.append(SeedFolder(source.name, source.path))
+    return sources
+
+
+def ingest_source(
     store: Store,
     index: dedup.StoryIndex,
-    source: SourceConfig,
+    source: Source,
     *,
     stats: IngestStats,
     now: datetime,
     progress: Progress | None = None,
 ) -> None:
-    """Read the changed files of one seeds source and ingest their articles."""
-    assert source.path is not None  # config guarantees a path for seeds sources
-    if not source.path.is_dir():
-        reason = "seed folder does not exist" if not source.path.exists() else "not a folder"
-        log.warning(
-            "source.skipped source=%s path=%r reason=%r", source.name, str(source.path), reason
-        )
-        stats.skipped.append(Skipped(origin=str(source.path), reason=reason))
-        return
-    paths = list(iter_seed_files(source.path))
-    articles: list[tuple[str, str, Article]] = []
-    for done, path in enumerate(paths, start=1):
+    """Collect a source's changed inputs and ingest their articles, oldest first."""
+    pending: list[tuple[Collected, Article]] = []
+    for item in source.collect(stamp_of=store.input_digest, progress=progress):
         stats.files += 1
-        origin = str(path)
-        try:
-            stamp = _stat_stamp(path)
-            if store.input_digest(origin) == stamp:
-                stats.unchanged_files += 1
-                continue
-            article = article_from_seed(read_seed(path), via=source.name)
-            articles.append((origin, stamp, article))
-        except SourceError as exc:
-            _skip(stats, origin, _reason(exc))
-        except StorageError:
-            raise
-        except Exception as exc:  # one input must never stop the run: log the bug, go on
-            log.exception("seed.failed path=%r", origin)
-            _skip(stats, origin, f"internal error: {type(exc).__name__}: {exc}")
-        if progress is not None:
-            progress(done, len(paths))
+        if item.doc is None:
+            stats.unchanged_files += 1
+        elif isinstance(item.doc, SourceError):
+            _skip(stats, item.origin, _reason(item.doc))
+        elif (article := _normalized(item, source.name, stats)) is not None:
+            pending.append((item, article))
     # Oldest first, so a story's founding article is the earliest report and ids are reproducible.
-    articles.sort(key=lambda item: (item[2].published, item[2].url))
-    for origin, stamp, article in articles:
+    pending.sort(key=lambda entry: (entry[1].published, entry[1].url))
+    for item, article in pending:
         try:
             with store.transaction():
                 ingest_article(store, index, article, stats=stats, now=now)
-                store.record_input(origin, stamp, now=now)
+                store.record_input(item.origin, item.stamp, now=now)
         except StorageError:
             raise
         except Exception as exc:  # one input must never stop the run: log the bug, go on
-            log.exception("article.failed origin=%r url=%r", origin, article.url)
-            _skip(stats, origin, f"internal error: {type(exc).__name__}: {exc}")
+            log.exception("article.failed origin=%r url=%r", item.origin, article.url)
+            _skip(stats, item.origin, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _normalized(item: Collected, via: str, stats: IngestStats) -> Article | None:
+    """The Article for a loaded input, or None (recorded as skipped) if it cannot be built."""
+    try:
+        if isinstance(item.doc, SeedDoc):
+            return article_from_seed(item.doc, via=via)
+        if isinstance(item.doc, FeedItem):
+            return article_from_feed_item(item.doc)
+    except SourceError as exc:
+        _skip(stats, item.origin, _reason(exc))
+    except Exception as exc:  # one input must never stop the run: log the bug, go on
+        log.exception("normalize.failed origin=%r", item.origin)
+        _skip(stats, item.origin, f"internal error: {type(exc).__name__}: {exc}")
+    return None
 
 
 def ingest_article(
@@ -231,6 +237,7 @@ def ingest_article(
     if existing is not None:
         # A newer version of a known URL: it keeps its story; the text is replaced.
         decision = existing.decision
+        index.add(fp, decision.story_id)  # replaces the old version's fingerprint
         stats.updated += 1
     else:
         decision = index.assign(fp)
@@ -279,12 +286,6 @@ def article_digest(article: Article) -> str:
 def _is_older(article: Article, existing: StoredArticle) -> bool:
     old = existing.article.captured
     return article.captured is not None and old is not None and article.captured < old
-
-
-def _stat_stamp(path: Path) -> str:
-    """What tells a file changed without reading it: size and modification time."""
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def _skip(stats: IngestStats, origin: str, reason: str) -> None:
@@ -416,6 +417,7 @@ __all__ = [
     "AggregatorError",
     "BuildResult",
     "IngestStats",
+    "Progress",
     "build",
     "check",
     "describe_stories",

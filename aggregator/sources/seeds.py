@@ -15,13 +15,14 @@ from __future__ import annotations
 import codecs
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import charset_normalizer
 
 from aggregator.errors import SeedFormatError
 from aggregator.records import SeedDoc
+from aggregator.sources import Collected, Progress
 from aggregator.sources.seedformat import parse_seed
 
 log = logging.getLogger(__name__)
@@ -139,3 +140,49 @@ def _decode_utf8(data: bytes) -> str | None:
 def _decode_guess(data: bytes) -> str | None:
     best = charset_normalizer.from_bytes(data).best()
     return str(best) if best is not None else None
+
+
+class SeedFolder:
+    """A `kind = "seeds"` source: every file under a folder, recursively."""
+
+    def __init__(self, name: str, folder: Path) -> None:
+        self.name = name
+        self.folder = folder
+
+    def collect(
+        self, *, stamp_of: Callable[[str], str | None], progress: Progress | None = None
+    ) -> Iterator[Collected]:
+        """Yield each seed file, parsed only when its size or mtime changed since last time."""
+        if not self.folder.is_dir():
+            reason = "not a folder" if self.folder.exists() else "seed folder does not exist"
+            yield Collected(
+                origin=str(self.folder),
+                stamp="",
+                doc=SeedFormatError(self.folder, reason),
+            )
+            return
+        paths = list(iter_seed_files(self.folder))
+        for done, path in enumerate(paths, start=1):
+            yield self._collect_one(path, stamp_of)
+            if progress is not None:
+                progress(done, len(paths))
+
+    def _collect_one(self, path: Path, stamp_of: Callable[[str], str | None]) -> Collected:
+        origin = str(path)
+        try:
+            stamp = file_stamp(path)
+        except OSError as exc:
+            error = SeedFormatError(path, f"cannot read: {exc.strerror or exc}")
+            return Collected(origin=origin, stamp="", doc=error)
+        if stamp_of(origin) == stamp:
+            return Collected(origin=origin, stamp=stamp, doc=None)
+        try:
+            return Collected(origin=origin, stamp=stamp, doc=read_seed(path))
+        except SeedFormatError as exc:
+            return Collected(origin=origin, stamp=stamp, doc=exc)
+
+
+def file_stamp(path: Path) -> str:
+    """What tells a file changed without reading it: its size and modification time."""
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
