@@ -1,0 +1,147 @@
+"""Use cases the CLI and the daemon call: build, check, describe stories."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aggregator.app.ingest import IngestStats, ingest_source, load_index
+from aggregator.app.publishing import PublishStats, load_stories, newest, publish
+from aggregator.config import Config
+from aggregator.errors import StorageError
+from aggregator.sources import Progress, Source
+from aggregator.sources.seeds import SeedFolder
+from aggregator.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT_S = 60.0  # a second build waits this long for the first, then gives up
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildResult:
+    ingest: IngestStats
+    publish: PublishStats
+    seconds: float
+
+    def summary(self) -> str:
+        i, p = self.ingest, self.publish
+        line = (
+            f"read {i.files} files ({i.unchanged_files} unchanged): {i.new} new articles,"
+            f" {i.updated} updated, {i.duplicates} already known; {p.stories} stories;"
+            f" wrote {p.written} of {p.feeds} feeds; skipped {len(i.skipped)} files;"
+            f" {self.seconds:.2f} s"
+        )
+        return "\n".join([line, *(f"skipped {s.origin}: {s.reason}" for s in i.skipped)])
+
+
+def build(cfg: Config, *, progress: Progress | None = None) -> BuildResult:
+    """Ingest every seeds source, assign stories, write every feed; the one-shot command.
+
+    Raises:
+        StorageError: the store cannot be opened or written.
+        PublishError: a feed file cannot be written.
+    """
+    started = time.monotonic()
+    with build_lock(cfg.storage.path), _opened(cfg) as store:
+        now = datetime.now(UTC)
+        index = load_index(store, cfg)
+        stats = IngestStats()
+        for source in sources_from_config(cfg):
+            ingest_source(store, index, source, stats=stats, now=now, progress=progress)
+        published = publish(store, cfg, now=now)
+    return BuildResult(ingest=stats, publish=published, seconds=time.monotonic() - started)
+
+
+@contextmanager
+def _opened(cfg: Config) -> Iterator[Store]:
+    store = open_store(cfg.storage)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def build_lock(db_path: Path, *, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold an exclusive lock beside the database so two builds never interleave.
+
+    Raises:
+        StorageError: another build still holds the lock after `wait_s` seconds.
+    """
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StorageError(f"locking {lock_path}", exc.strerror or str(exc)) from exc
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StorageError(
+                        f"locking {lock_path}", f"another build is still running after {wait_s:g} s"
+                    ) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)
+
+
+def sources_from_config(cfg: Config, *, kinds: Iterable[str] = ("seeds",)) -> list[Source]:
+    """The configured sources of the given kinds, ready to collect."""
+    wanted = set(kinds)
+    sources: list[Source] = []
+    for source in cfg.sources:
+        if source.kind == "seeds" and "seeds" in wanted:
+            assert source.path is not None  # config fills in the default folder
+            sources.append(SeedFolder(source.name, source.path))
+    return sources
+
+
+def describe_stories(cfg: Config, *, show_all: bool = False) -> str:
+    """A listing of stories, newest first, with each member and the dedup decision behind it."""
+    with _opened(cfg) as store:
+        stories = newest(load_stories(store, cfg), limit=10**9)
+    lines = []
+    shown = [s for s in stories if show_all or len(s.members) > 1]
+    for story in shown:
+        topics = ", ".join(story.topics) or "-"
+        lines.append(
+            f"story {story.id}  updated {story.updated.isoformat()}  "
+            f"{len(story.members)} articles  topics: {topics}"
+        )
+        for member in story.members:
+            lines.append(f"  {member.published.isoformat()}  {member.source}  {member.title}")
+            lines.append(f"      {member.url}")
+            d = member.decision
+            if d is not None and d.level != "new":
+                lines.append(f"      joined as {d.level} (score {d.score:.3f}) via {d.matched_url}")
+                if d.evidence:
+                    lines.append(f"      {d.evidence}")
+    hidden = len(stories) - len(shown)
+    lines.append(
+        f"{len(stories)} stories, {sum(len(s.members) for s in stories)} articles"
+        + (f" ({hidden} single-article stories not shown; --all lists them)" if hidden else "")
+    )
+    return "\n".join(lines)
+
+
+def check(cfg: Config) -> list[str]:
+    """Problems a build would meet that the config itself cannot show (missing folders)."""
+    problems = []
+    for source in cfg.sources:
+        if source.kind == "seeds" and source.path is not None and not source.path.is_dir():
+            problems.append(f"sources: {source.name}: seed folder {source.path} does not exist")
+    return problems
