@@ -148,3 +148,14 @@ class SourceState:
     failures: int = 0
     next_due: datetime | None = None
     disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedState:
+    """What was last published for one feed file, for `status` and stable `updated` times."""
+
+    slug: str
+    entries: int
+    updated: datetime  # the feed's own <updated>
+    digest: str  # sha256 of the bytes written
+    written_at: datetime  # when those bytes were first written

@@ -16,12 +16,14 @@ from aggregator.errors import StorageError
 from aggregator.records import (
     Article,
     CleanBody,
+    FeedState,
     SourceState,
     StoredArticle,
     StoryDecision,
     StoryId,
     StoryState,
 )
+from aggregator.store.schema import MIGRATIONS
 from aggregator.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -133,10 +135,28 @@ class TestSqliteStore:
         assert store.get_source_state("other") is None
 
     def test_feed_state(self, store: SqliteStore) -> None:
-        """A feed's digest and updated time are remembered."""
+        """What a feed was last published with is remembered, and listed."""
+        state = FeedState(slug="all", entries=3, updated=NOW, digest="xyz", written_at=NOW)
         with store.transaction():
-            store.put_feed_state("all", "xyz", NOW)
-        assert store.feed_state("all") == ("xyz", NOW)
+            store.put_feed_state(state)
+        assert store.feed_state("all") == state
+        assert store.feed_states() == [state]
+        assert store.feed_state("korea") is None
+
+    def test_migration_from_version_1_keeps_feeds(self, tmp_path: Path) -> None:
+        """A version-1 database is migrated in place; its feed rows survive with defaults."""
+        path = tmp_path / "old.db"
+        db = sqlite3.connect(path)
+        db.executescript(MIGRATIONS[0])
+        db.execute(
+            "INSERT INTO feeds(slug, digest, updated) VALUES ('all', 'd', ?)", (NOW.isoformat(),)
+        )
+        db.execute("PRAGMA user_version=1")
+        db.commit()
+        db.close()
+        with SqliteStore.open(path) as s:
+            state = s.feed_state("all")
+        assert state == FeedState(slug="all", entries=0, updated=NOW, digest="d", written_at=NOW)
 
 
 class TestSqliteFailures:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -11,6 +12,7 @@ from aggregator.config import Config
 from aggregator.publish.render import FeedMeta, render_feed, render_index, render_opml
 from aggregator.publish.write import remove_stale, write_atomic
 from aggregator.records import (
+    FeedState,
     StoredArticle,
     Story,
     StoryMember,
@@ -74,21 +76,42 @@ def publish(store: Store, cfg: Config, *, now: datetime) -> PublishStats:
     out = cfg.output.dir
     for slug, title, members in feeds:
         entries = newest(members, cfg.output.max_entries)
+        previous = store.feed_state(slug)
         meta = FeedMeta(
             slug=slug,
             title=title,
-            updated=_feed_updated(store, slug, entries, now=now),
+            updated=_feed_updated(previous, entries, now=now),
             categories=categories,
+            entry_count=len(entries),
         )
         metas.append(meta)
-        if write_atomic(out / f"{slug}.atom", render_feed(entries, meta=meta, site=cfg.site)):
+        data = render_feed(entries, meta=meta, site=cfg.site)
+        if write_atomic(out / f"{slug}.atom", data):
             written += 1
             log.info("feed.written slug=%s entries=%d", slug, len(entries))
+        _remember_feed(store, previous, meta, data, now=now)
     write_atomic(out / "index.opml", render_opml(metas, site=cfg.site))
     write_atomic(out / "index.html", render_index(metas, site=cfg.site))
     for path in remove_stale(out, keep={f"{m.slug}.atom" for m in metas}):
         log.info("feed.removed path=%r", str(path))
     return PublishStats(feeds=len(metas), written=written, stories=len(stories))
+
+
+def _remember_feed(
+    store: Store, previous: FeedState | None, meta: FeedMeta, data: bytes, *, now: datetime
+) -> None:
+    digest = hashlib.sha256(data).hexdigest()
+    if previous is not None and previous.digest == digest:
+        return
+    state = FeedState(
+        slug=meta.slug,
+        entries=meta.entry_count or 0,
+        updated=meta.updated,
+        digest=digest,
+        written_at=now,
+    )
+    with store.transaction():
+        store.put_feed_state(state)
 
 
 def newest(stories: Iterable[Story], limit: int) -> list[Story]:
@@ -97,13 +120,10 @@ def newest(stories: Iterable[Story], limit: int) -> list[Story]:
     return ordered[:limit]
 
 
-def _feed_updated(store: Store, slug: str, entries: Sequence[Story], *, now: datetime) -> datetime:
+def _feed_updated(
+    previous: FeedState | None, entries: Sequence[Story], *, now: datetime
+) -> datetime:
     """Newest entry's updated; an empty feed keeps the time it was first written."""
     if entries:
         return max(s.updated for s in entries)
-    state = store.feed_state(slug)
-    if state is not None:
-        return state[1]
-    with store.transaction():
-        store.put_feed_state(slug, "", now)
-    return now
+    return previous.updated if previous is not None else now

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from aggregator.config import StorageConfig
 from aggregator.errors import StorageError
-from aggregator.records import SourceState, StoredArticle, StoryId, StoryState
+from aggregator.records import FeedState, SourceState, StoredArticle, StoryId, StoryState
 
 
 class Store(Protocol):
@@ -49,13 +49,17 @@ class Store(Protocol):
         """Every story with its member articles (earliest published first)."""
         ...
 
-    def feed_state(self, slug: str) -> tuple[str, datetime] | None:
-        """The (content digest, updated) a feed was last published with."""
+    def feed_state(self, slug: str) -> FeedState | None:
+        """What a feed was last published with."""
         ...
 
-    def put_feed_state(self, slug: str, digest: str, updated: datetime) -> None: ...
+    def put_feed_state(self, state: FeedState) -> None: ...
+
+    def feed_states(self) -> list[FeedState]: ...
 
     def get_source_state(self, name: str) -> SourceState | None: ...
+
+    def source_states(self) -> list[SourceState]: ...
 
     def put_source_state(self, state: SourceState) -> None: ...
 

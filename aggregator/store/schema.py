@@ -52,4 +52,8 @@ MIGRATIONS: tuple[str, ...] = (
         state TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE feeds ADD COLUMN entries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN written_at TEXT;
+    """,
 )

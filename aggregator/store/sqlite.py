@@ -21,6 +21,7 @@ from aggregator.errors import StorageError
 from aggregator.records import (
     Article,
     CleanBody,
+    FeedState,
     SourceState,
     StoredArticle,
     StoryDecision,
@@ -223,24 +224,34 @@ class SqliteStore:
                 yield story, [_stored_article_from_row(r) for r in rows]
 
     @wrap_errors("reading feed state")
-    def feed_state(self, slug: str) -> tuple[str, datetime] | None:
-        row = self._db.execute(
-            "SELECT digest, updated FROM feeds WHERE slug = ?", (slug,)
-        ).fetchone()
-        return None if row is None else (str(row["digest"]), _parse(row["updated"]))
+    def feed_state(self, slug: str) -> FeedState | None:
+        row = self._db.execute("SELECT * FROM feeds WHERE slug = ?", (slug,)).fetchone()
+        return None if row is None else _feed_state_from_row(row)
 
     @wrap_errors("writing feed state")
-    def put_feed_state(self, slug: str, digest: str, updated: datetime) -> None:
+    def put_feed_state(self, state: FeedState) -> None:
         self._db.execute(
-            "INSERT INTO feeds(slug, digest, updated) VALUES (?, ?, ?)"
-            " ON CONFLICT(slug) DO UPDATE SET digest = excluded.digest, updated = excluded.updated",
-            (slug, digest, _iso(updated)),
+            "INSERT INTO feeds(slug, digest, updated, entries, written_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT(slug) DO UPDATE SET digest = excluded.digest,"
+            " updated = excluded.updated, entries = excluded.entries,"
+            " written_at = excluded.written_at",
+            (state.slug, state.digest, _iso(state.updated), state.entries, _iso(state.written_at)),
         )
+
+    @wrap_errors("reading feed states")
+    def feed_states(self) -> list[FeedState]:
+        rows = self._db.execute("SELECT * FROM feeds ORDER BY slug").fetchall()
+        return [_feed_state_from_row(row) for row in rows]
 
     @wrap_errors("reading source state")
     def get_source_state(self, name: str) -> SourceState | None:
         row = self._db.execute("SELECT state FROM sources WHERE name = ?", (name,)).fetchone()
         return None if row is None else _source_state_from_json(row["state"])
+
+    @wrap_errors("reading source states")
+    def source_states(self) -> list[SourceState]:
+        rows = self._db.execute("SELECT state FROM sources ORDER BY name").fetchall()
+        return [_source_state_from_json(row["state"]) for row in rows]
 
     @wrap_errors("writing source state")
     def put_source_state(self, state: SourceState) -> None:
@@ -301,6 +312,18 @@ def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
 def _story_from_row(row: sqlite3.Row) -> StoryState:
     return StoryState(
         id=StoryId(row["id"]), created=_parse(row["created"]), updated=_parse(row["updated"])
+    )
+
+
+def _feed_state_from_row(row: sqlite3.Row) -> FeedState:
+    updated = _parse(row["updated"])
+    written = row["written_at"]
+    return FeedState(
+        slug=row["slug"],
+        entries=int(row["entries"]),
+        updated=updated,
+        digest=row["digest"],
+        written_at=updated if written is None else _parse(written),
     )
 
 
