@@ -115,6 +115,40 @@ def stories(config_path: Path, show_all: bool) -> None:
     click.echo(listing)
 
 
+@cli.command()
+@config_option
+def run(config_path: Path) -> None:
+    """Poll sources on their intervals and serve feeds/ over HTTP until stopped.
+
+    SIGTERM or Ctrl-C stops it cleanly. Example: aggregator run --config config.toml
+    """
+    from aggregator.daemon.service import run_daemon
+
+    cfg = _load(config_path)
+
+    def announce(url: str) -> None:
+        click.echo(f"serving {url} (feeds from {cfg.output.dir}); subscribe to {url}all.atom")
+        sys.stdout.flush()
+
+    with errors_as_exit_codes():
+        status = run_daemon(cfg, on_ready=announce)
+    sys.exit(status)
+
+
+@cli.command()
+@config_option
+def status(config_path: Path) -> None:
+    """Show each source's last success, last error, next poll and backoff, and each feed.
+
+    Example: aggregator status
+    """
+    from aggregator.app.live import status_report
+
+    cfg = _load(config_path)
+    with errors_as_exit_codes():
+        click.echo(status_report(cfg))
+
+
 @contextmanager
 def progress_reporter(stream: TextIO) -> Iterator[app.Progress]:
     """A progress callback: a bar on a terminal, a line every few seconds otherwise."""

@@ -7,7 +7,8 @@
     │   ├── FetchError(source, url, status)    a live feed could not be fetched
     │   └── FeedParseError(source, url)        a live feed's bytes are not a feed
     ├── StorageError(operation)                the database failed
-    └── PublishError(path)                     a feed file could not be written
+    ├── PublishError(path)                     a feed file could not be written
+    └── ServeError(address)                    the daemon cannot serve on its address
 
 Anything else that escapes is a bug. Messages name the thing first, then the problem.
 """
@@ -76,3 +77,11 @@ class PublishError(AggregatorError):
     def __init__(self, path: Path | str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
         self.path, self.reason = str(path), reason
+
+
+class ServeError(AggregatorError):
+    """The daemon cannot listen on its configured host and port."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"serve {address}: {reason}")
+        self.address, self.reason = address, reason

@@ -16,3 +16,16 @@ SAMPLE_SEEDS = sorted(p for p in SEEDS_DIR.iterdir() if p.is_file() and not p.na
 def sample_seeds() -> list[Path]:
     """The five bundled sample seed files, sorted by name."""
     return list(SAMPLE_SEEDS)
+
+
+# The live-feed origin (issue #4), appended: its imports sit here to leave the lines above alone.
+from collections.abc import Iterator  # noqa: E402
+
+from tests.origin import Origin, serving  # noqa: E402
+
+
+@pytest.fixture
+def origin() -> Iterator[Origin]:
+    """A local origin server on 127.0.0.1 (port 0) with mutable routes, stopped in teardown."""
+    with serving() as server:
+        yield server

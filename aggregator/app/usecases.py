@@ -50,7 +50,7 @@ def build(cfg: Config, *, progress: Progress | None = None) -> BuildResult:
         PublishError: a feed file cannot be written.
     """
     started = time.monotonic()
-    with build_lock(cfg.storage.path), _opened(cfg) as store:
+    with build_lock(cfg.storage.path), opened_store(cfg) as store:
         now = datetime.now(UTC)
         index = load_index(store, cfg)
         stats = IngestStats()
@@ -61,7 +61,7 @@ def build(cfg: Config, *, progress: Progress | None = None) -> BuildResult:
 
 
 @contextmanager
-def _opened(cfg: Config) -> Iterator[Store]:
+def opened_store(cfg: Config) -> Iterator[Store]:
     store = open_store(cfg.storage)
     try:
         yield store
@@ -112,7 +112,7 @@ def sources_from_config(cfg: Config, *, kinds: Iterable[str] = ("seeds",)) -> li
 
 def describe_stories(cfg: Config, *, show_all: bool = False) -> str:
     """A listing of stories, newest first, with each member and the dedup decision behind it."""
-    with _opened(cfg) as store:
+    with opened_store(cfg) as store:
         stories = newest(load_stories(store, cfg), limit=10**9)
     lines = []
     shown = [s for s in stories if show_all or len(s.members) > 1]

@@ -1,0 +1,1 @@
+"""The daemon: scheduler jobs (jobs.py) and the HTTP server (http.py)."""
