@@ -70,6 +70,7 @@ class SourceConfig:
     path: Path | None = None
     url: str | None = None
     interval: timedelta = timedelta(minutes=30)
+    timeout: timedelta = timedelta(seconds=20)  # a live feed's connect/read timeout
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -269,8 +270,11 @@ def _source(raw: dict[str, Any], key: str, path: Path, base: Path) -> SourceConf
     if not source.name.strip():
         raise ConfigError(path, f"{key}.name", "must not be empty")
     if source.kind == "seeds":
-        if source.url is not None:
-            raise ConfigError(path, f"{key}.url", 'only a kind = "feed" source has a url')
+        for feed_only in ("url", "timeout"):
+            if feed_only in raw:
+                raise ConfigError(
+                    path, f"{key}.{feed_only}", f'only a kind = "feed" source has a {feed_only}'
+                )
         folder = source.path if source.path is not None else Path("seeds")
         return SourceConfig(
             name=source.name, kind="seeds", path=_resolve(base, folder), interval=source.interval

@@ -140,6 +140,7 @@ class SourceState:
 
     name: str
     url: str | None = None  # current URL (a 301 updates it)
+    configured_url: str | None = None  # the URL in config.toml this state belongs to
     etag: str | None = None
     last_modified: str | None = None
     last_success: datetime | None = None

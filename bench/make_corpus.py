@@ -126,9 +126,12 @@ COUNTRIES = (
     ("土耳其", "安卡拉"), ("巴西", "巴西利亚"), ("南非", "比勒陀利亚"),
     ("阿根廷", "布宜诺斯艾利斯"),
 )  # fmt: skip
-SYLLABLES = (
-    "阿巴贝博达德迪多菲弗加格哈赫基卡科库拉雷利卢马米莫穆纳尼"
-    "诺帕佩萨塞索塔特托瓦维沃亚扎泽兹洛斯夫伊埃奥乌"
+SYLLABLES = (  # transliteration characters: names of people and places
+    "阿埃艾安昂奥巴拜班邦保贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜多厄恩法凡范菲费芬丰弗"
+    "福富盖冈戈格古瓜圭哈海汉豪赫亨胡霍基吉加贾杰卡凯坎康柯科克肯库夸奎拉莱赖兰朗劳勒雷里利连"
+    "琳卢鲁路伦罗洛马迈曼茂梅门蒙米敏莫默穆纳奈南内尼涅宁纽努诺欧帕潘庞佩彭皮珀普齐奇恰乔切琴"
+    "丘让热荣瑞若撒萨塞桑瑟森沙尚舍施什舒斯松苏索塔泰坦汤唐特提图托瓦万旺威韦维温沃乌伍西希锡"
+    "夏谢辛休雅亚扬耶伊尤约扎泽詹兹佐"
 )
 KOREAN_SURNAMES = "金朴崔李郑姜赵尹张林"
 KOREAN_GIVEN = "正日成恩哲永浩秀贤俊敏泰勇光明"
@@ -146,13 +149,33 @@ TITLE_TAILS = (
     "有可能和⟦CA⟧进行⟦T⟧合作", "与⟦B⟧商讨⟦T⟧", "⟦V⟧将讨论“敏感”议题",
     "⟦B⟧与⟦A⟧的会晤将在⟦V⟧结束后举行", "⟦T⟧成焦点", "美国警告⟦ca⟧⟦cb⟧在⟦T⟧上交易",
 )  # fmt: skip
-LEADS = (  # an event-specific first sentence for every lead paragraph
-    "⟦CA⟧领导人⟦A⟧⟦WD⟧抵达⟦CITY⟧，将在⟦V⟧期间与⟦CB⟧总统⟦B⟧讨论⟦T⟧问题。",
-    "⟦CB⟧总统⟦B⟧⟦WD⟧（⟦MD⟧）在⟦CITY⟧会见到访的⟦CA⟧领导人⟦A⟧，双方重点商讨⟦T⟧。",
-    "据⟦CB⟧媒体报道，⟦A⟧与⟦B⟧⟦WD⟧在⟦V⟧上就⟦T⟧达成初步共识。",
-    "⟦SP⟧⟦WD⟧对记者说，⟦A⟧此行的核心议题是⟦T⟧，⟦V⟧结束后双方将发表声明。",
-    "⟦A⟧⟦WD⟧乘专列离开⟦CAPA⟧前往⟦CITY⟧，外界关注⟦CA⟧与⟦CB⟧在⟦T⟧方面的合作。",
-    "⟦CA⟧和⟦CB⟧的代表团⟦MD⟧在⟦CITY⟧举行⟦V⟧，⟦T⟧成为会谈焦点。",
+# Lead sentences, picture captions and half the titles come from this small grammar rather
+# than the samples: title and lead are what the story step compares, and real leads of
+# unrelated events share far less than picks from the samples' ~120 sentences would.
+LEAD_TIMES = ("⟦WD⟧", "⟦MD⟧", "⟦WD⟧（⟦MD⟧）", "当地时间⟦WD⟧", "⟦MD⟧上午", "⟦WD⟧晚间", "")
+LEAD_SUBJECTS = (
+    "⟦CA⟧领导人⟦A⟧", "⟦CB⟧总统⟦B⟧", "⟦A⟧", "⟦B⟧", "⟦CB⟧发言人⟦SP⟧", "⟦CAPA⟧方面", "⟦CAPB⟧官方",
+    "⟦CA⟧代表团", "⟦A⟧一行", "⟦CB⟧副总理⟦O⟧", "⟦G⟧负责人⟦O⟧", "⟦O⟧", "⟦G⟧",
+)  # fmt: skip
+LEAD_ACTIONS = (
+    "抵达⟦CITY⟧", "在⟦CITY⟧会见⟦B⟧", "出席⟦V⟧", "与⟦B⟧举行闭门会谈", "宣布将扩大⟦T⟧规模",
+    "表示愿就⟦T⟧展开谈判", "前往⟦CITY⟧视察⟦T⟧项目", "签署⟦T⟧备忘录", "否认外界有关⟦T⟧的传闻",
+    "呼吁加快推进⟦T⟧", "结束在⟦CITY⟧的行程", "在⟦V⟧上发表讲话", "与⟦G⟧签署⟦P⟧合同", "参观⟦P⟧",
+    "宣布⟦P⟧进入第二阶段", "为⟦P⟧追加投资", "听取⟦G⟧关于⟦T⟧的汇报", "与⟦O⟧共同主持⟦V⟧",
+    "批评⟦G⟧在⟦P⟧中的做法", "在⟦CITY⟧为⟦P⟧剪彩", "就⟦P⟧延期一事致歉", "会见⟦G⟧代表团",
+)  # fmt: skip
+LEAD_TAILS = (
+    "，外界高度关注。", "，这是双方今年第⟦N⟧次接触。", "，⟦CAPB⟧随即作出回应。",
+    "，引发⟦ca⟧⟦cb⟧两国舆论热议。", "，相关细节尚未公布。", "，据悉双方分歧仍然不小。", "。",
+    "，⟦SP⟧对此未予置评。", "，⟦G⟧发表声明表示欢迎。", "，⟦P⟧预计耗资⟦N⟧0亿美元。",
+    "，⟦O⟧称这是“历史性的一步”。", "，⟦CITY⟧当地加强了安保。",
+)  # fmt: skip
+CAPTION_TAILS = (
+    "时向媒体挥手致意",
+    "时与随行官员交谈",
+    "后离开会场",
+    "前接受媒体采访",
+    "时的资料照片",
 )
 TOPICS = (
     "粮食援助", "卫星技术", "核动力潜艇", "石油出口", "铁路建设", "港口租借", "渔业协定",
@@ -197,6 +220,15 @@ VARIANTS = {
     "乌克兰": ("乌克兰", "基辅", "乌方"),
 }
 VARIANT_RE = re.compile("|".join(sorted(VARIANTS, key=len, reverse=True)))
+PHOTO_CREDITS = (
+    "AFP/Getty Images",
+    "Reuters",
+    "美联社",
+    "路透社",
+    "STR/AFP",
+    "法新社",
+    "Getty Images",
+)
 TITLE_EDITS = ("（更新）", "（组图）", "快讯：", "：", "！")
 WORD_SWAPS = (("表示", "称"), ("称", "表示"), ("报道", "报导"), ("目前", "当前"), ("已经", "已"))
 # A small Simplified -> Traditional table for the one outlet that writes Traditional Chinese.
@@ -288,15 +320,12 @@ class Template:
 class Samples:
     templates: dict[str, list[Template]]
     sentences: list[str]  # with entity slots
-    leads: list[str]  # sentences naming leader A or B, for lead paragraphs
-    captions: list[str]
 
 
 def load_samples(folder: Path) -> Samples:
     """Cut every sample seed into a template and add its sentences to the pool."""
     templates: dict[str, list[Template]] = {}
     sentences: list[str] = []
-    captions: list[str] = []
     for path in sorted(folder.iterdir()):
         text = path.read_text(encoding="utf-8")
         page_html, url = _split_sample(text)
@@ -305,18 +334,14 @@ def load_samples(folder: Path) -> Samples:
         templates.setdefault(family, []).append(template)
         for slot in template.slots:
             plain = _plain(slot.text)
-            if slot.kind == "caption":
-                captions.append(plain)
-            elif slot.kind in ("lead", "body", "dateline"):
+            if slot.kind in ("lead", "body", "dateline"):
                 sentences.extend(_sentences(re.sub(r"^【[^】]*】（[^）]*）", "", plain)))
     unique = list(dict.fromkeys(s for s in sentences if len(s) >= 8))
-    leads = [s for s in unique if "⟦A⟧" in s or "⟦B⟧" in s]
-    captions += [s for s in unique if len(s) <= 30]
     if not templates.keys() >= {"rfi", "bbc", "epoch"}:
         raise SystemExit(
             f"{folder}: need RFI, BBC and Epoch Times samples, found {sorted(templates)}"
         )
-    return Samples(templates, unique, leads, list(dict.fromkeys(captions)))
+    return Samples(templates, unique)
 
 
 def _split_sample(text: str) -> tuple[str, str]:
@@ -343,6 +368,10 @@ def _template(name: str, family: str, page: str, url: str) -> Template:
     )
     if aid:
         page = page.replace(aid[0], "⟦AID⟧")
+    # Every article has its own picture: captions and alt texts become per-article slots.
+    page = re.sub(r'(<div class="caption">).*?(</div>)', r"\1\n ⟦CAPTION⟧\n\2", page, flags=re.S)
+    page = re.sub(r"(<figcaption><span>)[^<]*(</span>)", r"\1⟦CAPTION⟧\2", page)
+    page = re.sub(r'alt="[^"]*[\u3400-\u9fff][^"]*"', 'alt="⟦TITLE⟧"', page)
     page = _with_entity_slots(page)
     found = []
     for match in P_RE.finditer(page):
@@ -463,6 +492,7 @@ class Doc:
     published: datetime
     captured: datetime
     format: str  # archive | mirror
+    caption: str = ""  # of the article's picture
     html: str = ""
     path: str = ""
 
@@ -546,6 +576,9 @@ class Generator:
             "CITY": _name(rng, rng.choice((2, 3))) + rng.choice(CITY_SUFFIXES),
             "SP": _name(rng, rng.choice((3, 4))),
             "PAL": f"{cb}总统府",
+            "P": _name(rng, rng.choice((2, 3))) + rng.choice(("工程", "计划", "走廊", "基地")),
+            "O": _name(rng, 3),
+            "G": _name(rng, 2) + rng.choice(("集团", "委员会", "公司", "研究所", "银行")),
             "a": a[0],
             "b": b[0],
             "ca": ca[0],
@@ -567,8 +600,13 @@ class Generator:
         template = rng.choice(self.samples.templates[outlet.family])
         published = event.time + timedelta(minutes=rng.randrange(0, 10 * 60))
         captured = published + timedelta(minutes=rng.randrange(5, 8 * 60))
+        credit = rng.choice(PHOTO_CREDITS)
+        caption = f"{caption_text(rng, event)}（{credit}）"
         video = "【视频】" if rng.random() < 0.15 else ""
-        title = event.fill(video + rng.choice(TITLE_HEADS) + rng.choice(TITLE_TAILS))
+        if rng.random() < 0.5:  # a title in the samples' shape
+            title = event.fill(video + rng.choice(TITLE_HEADS) + rng.choice(TITLE_TAILS))
+        else:  # or in the lead grammar's
+            title = video + title_text(rng, event)
         return self._finish(
             Doc(
                 index=-1,
@@ -585,6 +623,7 @@ class Generator:
                 published=published,
                 captured=captured,
                 format="mirror" if rng.random() < outlet.mirror_share else "archive",
+                caption=caption,
             )
         )
 
@@ -607,14 +646,15 @@ class Generator:
                 paras.append(Para(slot, []))
                 continue
             if slot.kind == "caption":
-                paras.append(Para(slot, [pick(pool.captions)]))
+                paras.append(Para(slot, [caption_text(rng, event) + "。"]))
                 continue
             if slot.kind == "body" and slot.is_common and rng.random() < 0.2:
                 continue  # this paragraph is left out
             count = max(1, slot.sentences + rng.choice((-1, 0, 0, 1)))
             if slot.kind in ("lead", "dateline"):  # the event's own sentences
-                lead = [event.fill(s) for s in rng.sample(LEADS, min(2, count))]
-                paras.append(Para(slot, lead + [pick(pool.leads) for _ in range(count - 2)]))
+                # long enough to fill the 300 characters the story step reads as the lead
+                lead = [lead_sentence(rng, event) for _ in range(rng.randint(6, 8))]
+                paras.append(Para(slot, lead))
             else:
                 paras.append(Para(slot, [pick(pool.sentences) for _ in range(count)]))
             if slot.kind == "body" and slot.is_common and rng.random() < 0.25:
@@ -774,6 +814,8 @@ def render_html(doc: Doc) -> str:
         "ISODATE": local.strftime("%Y-%m-%d"),
         "REL": rel,
         "AID": doc.aid,
+        "CAPTION": html.escape(doc.caption, quote=False),
+        "TITLE": doc.title.replace('"', "&quot;"),
     }
     tag_names = sorted((doc.event.names[k] for k in ("A", "B", "CB", "CAPB", "CITY")), key=len)[
         ::-1
@@ -858,6 +900,33 @@ def _leader_name(rng: Random) -> str:
     if rng.random() < 0.3:
         return rng.choice(KOREAN_SURNAMES) + "".join(rng.sample(KOREAN_GIVEN, 2))
     return _name(rng, 3)
+
+
+def lead_sentence(rng: Random, event: Event) -> str:
+    """One sentence of a lead paragraph: time, subject, action, tail, for this event."""
+    parts = (
+        rng.choice(LEAD_TIMES),
+        rng.choice(LEAD_SUBJECTS),
+        rng.choice(LEAD_ACTIONS),
+        rng.choice(LEAD_TAILS),
+    )
+    time, subject, action, tail = parts
+    text = (
+        f"{subject}{time}{action}{tail}" if rng.random() < 0.5 else f"{time}{subject}{action}{tail}"
+    )
+    return fill_tokens(text, {**event.names, "N": str(rng.randint(2, 9))})
+
+
+def title_text(rng: Random, event: Event) -> str:
+    subject, action = rng.choice(LEAD_SUBJECTS), rng.choice(LEAD_ACTIONS)
+    topic = rng.choice(("", "：⟦T⟧成焦点", " ⟦V⟧受关注", "：聚焦⟦T⟧", " ⟦SP⟧证实"))
+    return fill_tokens(f"{subject}{action}{topic}", event.names)
+
+
+def caption_text(rng: Random, event: Event) -> str:
+    subject = rng.choice(LEAD_SUBJECTS)
+    action = rng.choice(LEAD_ACTIONS)
+    return fill_tokens(f"{subject}{action}{rng.choice(CAPTION_TAILS)}", event.names)
 
 
 def _reporter(rng: Random) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.origin import Origin, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = ROOT / "seeds"
@@ -16,12 +19,6 @@ SAMPLE_SEEDS = sorted(p for p in SEEDS_DIR.iterdir() if p.is_file() and not p.na
 def sample_seeds() -> list[Path]:
     """The five bundled sample seed files, sorted by name."""
     return list(SAMPLE_SEEDS)
-
-
-# The live-feed origin (issue #4), appended: its imports sit here to leave the lines above alone.
-from collections.abc import Iterator  # noqa: E402
-
-from tests.origin import Origin, serving  # noqa: E402
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ class TestDefaults:
         seeds, feed = cfg.sources
         assert seeds.path == tmp_path / "seeds" and seeds.interval == timedelta(minutes=10)
         assert feed.url == "https://example.org/f.xml" and feed.interval == timedelta(minutes=30)
+        assert feed.timeout == timedelta(seconds=20)
 
     def test_absolute_paths_kept(self, tmp_path: Path) -> None:
         """An absolute storage path is used as given."""
@@ -73,6 +74,7 @@ BAD_CONFIGS = [
         "sources[1].interval",
         "duration",
     ),
+    ('[[sources]]\nname = "x"\nkind = "seeds"\ntimeout = "5s"\n', "sources[0].timeout", "only"),
     ('[[topics]]\nslug = "a"\n', "topics[0].title", "missing required field"),
     ('[[topics]]\nslug = "A B"\ntitle = "t"\n', "topics[0].slug", "lower-case"),
     ('[[topics]]\nslug = "all"\ntitle = "t"\n', "topics[0].slug", "reserved"),

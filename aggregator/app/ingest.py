@@ -82,8 +82,11 @@ def ingest_collected(
     stats: IngestStats,
     now: datetime,
     should_stop: Callable[[], bool] = lambda: False,
-) -> None:
-    """Normalize and store collected inputs, oldest article first; stop early if asked."""
+) -> bool:
+    """Normalize and store collected inputs, oldest article first; stop early if asked.
+
+    Returns False if it stopped before storing every article.
+    """
     pending: list[tuple[Collected, Article]] = []
     for item in collected:
         stats.files += 1
@@ -97,8 +100,8 @@ def ingest_collected(
     pending.sort(key=lambda entry: (entry[1].published, entry[1].url))
     for item, article in pending:
         if should_stop():
-            log.info("ingest.stopped via=%s left=%d", via, len(pending))
-            return
+            log.info("ingest.stopped via=%s", via)
+            return False
         try:
             with store.transaction():
                 ingest_article(store, index, article, stats=stats, now=now)
@@ -108,6 +111,7 @@ def ingest_collected(
         except Exception as exc:  # one input must never stop the run: log the bug, go on
             log.exception("article.failed origin=%r url=%r", item.origin, article.url)
             _skip(stats, item.origin, f"internal error: {type(exc).__name__}: {exc}")
+    return True
 
 
 def _normalized(item: Collected, via: str, stats: IngestStats) -> Article | None:
@@ -201,7 +205,7 @@ def _is_older(article: Article, existing: StoredArticle) -> bool:
 
 
 def _skip(stats: IngestStats, origin: str, reason: str) -> None:
-    log.warning("seed.skipped path=%r reason=%r", origin, reason)
+    log.warning("input.skipped origin=%r reason=%r", origin, reason)
     stats.skipped.append(Skipped(origin=origin, reason=reason))
 
 

@@ -74,9 +74,7 @@ class Runtime:
         started = time.monotonic()
         now = now or datetime.now(UTC)
         with opened_store(self.cfg) as store:
-            state = store.get_source_state(source.name) or SourceState(
-                name=source.name, url=source.url
-            )
+            state = current_state(store.get_source_state(source.name), source)
             if source.kind == "feed" and not is_due(state, now):
                 self._remember(state)
                 return PollResult(source=source.name, outcome="not due")
@@ -116,7 +114,7 @@ class Runtime:
         with self._write_lock:
             if self._index is None:
                 self._index = load_index(store, self.cfg)
-            ingest_collected(
+            completed = ingest_collected(
                 store,
                 self._index,
                 collected,
@@ -125,8 +123,11 @@ class Runtime:
                 now=now,
                 should_stop=self.stopping.is_set,
             )
-            with store.transaction():
-                store.put_source_state(state)
+            if completed:
+                # Not when cut short: new validators would turn the next poll into a 304 and
+                # lose the items not yet stored.
+                with store.transaction():
+                    store.put_source_state(state)
             changed = bool(stats.new or stats.updated)
             if changed:
                 publish(store, self.cfg, now=now)
@@ -171,6 +172,14 @@ class Runtime:
             result.published,
             result.seconds * 1000,
         )
+
+
+def current_state(stored: SourceState | None, source: SourceConfig) -> SourceState:
+    """The remembered state, unless the configured URL changed: then the source starts afresh
+    (a 301-moved URL, a 410 disable and old validators belong to the old URL)."""
+    if stored is not None and stored.configured_url == source.url:
+        return stored
+    return SourceState(name=source.name, url=source.url, configured_url=source.url)
 
 
 def health_report(

@@ -1,8 +1,9 @@
-"""Where articles come from: the Source interface, and its seed-folder and (next) feed kinds.
+"""Where articles come from: the Source interface, and its seed-folder and live-feed kinds.
 
 A Source lists its inputs with a cheap change stamp, and loads the ones whose stamp differs
 from what the store remembers; the app normalizes, cleans and stores what they yield. Seed
-files live in `seedformat` (pure parsing) and `seeds` (files on disk).
+files: `seedformat` (pure parsing) and `seeds` (files on disk). Live feeds: `feedformat` (pure
+parsing), `fetch` (HTTP), `polling` (pure backoff decisions) and `feeds` (the FeedSource).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ Progress = Callable[[int, int], None]  # (inputs looked at, inputs in all)
 class Collected:
     """One input of a source: its document, the reason it is unusable, or None if unchanged."""
 
-    origin: str  # a seed path or a feed entry's link
+    origin: str  # a seed path, or "<source>:<guid or link>" for a feed entry
     stamp: str  # what tells this input changed since it was last ingested
     doc: SeedDoc | FeedItem | SourceError | None
 

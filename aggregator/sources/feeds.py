@@ -34,6 +34,8 @@ from aggregator.sources.polling import (
 
 log = logging.getLogger(__name__)
 
+DEADLINE_TIMEOUTS = 3  # a whole fetch (redirects, a trickling body) may take this many timeouts
+
 
 class FeedSource:
     """A live RSS/Atom feed: its items, fetched only when the server says they changed."""
@@ -51,7 +53,11 @@ class FeedSource:
         if cfg.url is None:
             raise ValueError(f"source {cfg.name}: a feed source needs a url")
         self.name = cfg.name
-        self.state = state if state is not None else SourceState(name=cfg.name, url=cfg.url)
+        self.state = (
+            state
+            if state is not None
+            else SourceState(name=cfg.name, url=cfg.url, configured_url=cfg.url)
+        )
         self.outcome = "not polled"
         self._cfg = cfg
         self._client = client
@@ -83,6 +89,8 @@ class FeedSource:
             etag=self.state.etag,
             last_modified=self.state.last_modified,
             max_bytes=self._max_bytes,
+            timeout_s=self._cfg.timeout.total_seconds(),
+            deadline_s=DEADLINE_TIMEOUTS * self._cfg.timeout.total_seconds(),
         )
         if isinstance(result, FetchFailed):
             yield self._failed(result)

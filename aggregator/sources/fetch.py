@@ -116,12 +116,15 @@ def fetch_feed(
     last_modified: str | None,
     max_bytes: int = MAX_FEED_BYTES,
     deadline_s: float = DEFAULT_DEADLINE_S,
+    timeout_s: float | None = None,
 ) -> FetchResult:
     """GET the feed at `url` for `source`, conditionally on the stored validators.
 
     Never raises for a bad feed or server: failures come back as FetchFailed.
     """
-    fetch = _Fetch(client, source=source, max_bytes=max_bytes, deadline_s=deadline_s)
+    fetch = _Fetch(
+        client, source=source, max_bytes=max_bytes, deadline_s=deadline_s, timeout_s=timeout_s
+    )
     try:
         result = fetch.follow(url, headers=conditional_headers(etag, last_modified))
     except FetchError as exc:
@@ -187,12 +190,23 @@ class _Fetch:
     """One fetch in progress: the hops taken so far and the time left."""
 
     def __init__(
-        self, client: httpx.Client, *, source: str, max_bytes: int, deadline_s: float
+        self,
+        client: httpx.Client,
+        *,
+        source: str,
+        max_bytes: int,
+        deadline_s: float,
+        timeout_s: float | None = None,
     ) -> None:
         self.client = client
         self.source = source
         self.max_bytes = max_bytes
         self.deadline_s = deadline_s
+        # A per-source timeout overrides the client's; connecting never waits longer than it.
+        self.timeout: httpx.Timeout | None = None
+        if timeout_s is not None:
+            connect = min(timeout_s, DEFAULT_CONNECT_TIMEOUT_S)
+            self.timeout = httpx.Timeout(timeout_s, connect=connect)
         self.deadline = time.monotonic() + deadline_s
 
     def follow(self, url: str, *, headers: dict[str, str]) -> FetchResult:
@@ -223,7 +237,8 @@ class _Fetch:
         """One GET, redirects not followed; the body is read for a 2xx answer only."""
         self.check_deadline(url)
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
+            timeout = self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT
+            with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
                 body = self.read_body(url, response) if response.is_success else b""
                 return response, body
         except httpx.TimeoutException as exc:
