@@ -34,9 +34,10 @@ class ConfigError(AggregatorError):
 class SourceError(AggregatorError):
     """One input (a seed file, a live feed) could not be used."""
 
-    def __init__(self, source: str, message: str) -> None:
+    def __init__(self, source: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.source = source
+        self.reason = reason if reason is not None else message
 
 
 class SeedFormatError(SourceError):

@@ -322,3 +322,18 @@ def _element(name: str, value: object) -> str:
 
 def _atom_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def english_item(n: int) -> dict[str, object]:
+    body = " ".join(
+        f"<p>Paragraph {i} of report {n}: officials in Pyongyang and Moscow discussed rail links,"
+        f" grain shipments and port access for the {n}th time this year, a ministry said.</p>"
+        for i in range(4)
+    )
+    return {
+        "title": f"North Korea trade report number {n}",
+        "link": f"https://news.example.org/reports/{n}",
+        "guid": f"tag:news.example.org,2023:{n}",
+        "html": body,
+        "pubdate": datetime(2023, 9, 1 + n, 8, 0, tzinfo=UTC),
+    }

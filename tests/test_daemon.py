@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -23,7 +22,7 @@ import pytest
 from aggregator.sources.seedformat import parse_seed
 from tests.atomcheck import assert_valid_atom
 from tests.conftest import ROOT, SAMPLE_SEEDS
-from tests.origin import Origin, Route, atom_feed, rss_feed
+from tests.origin import Origin, Route, atom_feed, english_item, rss_feed
 
 RFI_ARRIVAL, BBC_ARRIVAL, RFI_VISIT, BBC_TALKS, EPOCH = SAMPLE_SEEDS
 INTERVAL = "1s"
@@ -51,21 +50,6 @@ def seed_item(path: Path, *, guid: str) -> dict[str, object]:
         "guid": guid,
         "html": doc.html,
         "pubdate": doc.stamp,
-    }
-
-
-def english_item(n: int) -> dict[str, object]:
-    body = " ".join(
-        f"<p>Paragraph {i} of report {n}: officials in Pyongyang and Moscow discussed rail links,"
-        f" grain shipments and port access for the {n}th time this year, a ministry said.</p>"
-        for i in range(4)
-    )
-    return {
-        "title": f"North Korea trade report number {n}",
-        "link": f"https://news.example.org/reports/{n}",
-        "guid": f"tag:news.example.org,2023:{n}",
-        "html": body,
-        "pubdate": datetime(2023, 9, 1 + n, 8, 0, tzinfo=UTC),
     }
 
 

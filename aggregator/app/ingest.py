@@ -93,7 +93,7 @@ def ingest_collected(
         if item.doc is None:
             stats.unchanged_files += 1
         elif isinstance(item.doc, SourceError):
-            _skip(stats, item.origin, _reason(item.doc))
+            _skip(stats, item.origin, item.doc.reason)
         elif (article := _normalized(item, via, stats)) is not None:
             pending.append((item, article))
     # Oldest first, so a story's founding article is the earliest report and ids are reproducible.
@@ -122,7 +122,7 @@ def _normalized(item: Collected, via: str, stats: IngestStats) -> Article | None
         if isinstance(item.doc, FeedItem):
             return article_from_feed_item(item.doc)
     except SourceError as exc:
-        _skip(stats, item.origin, _reason(exc))
+        _skip(stats, item.origin, exc.reason)
     except Exception as exc:  # one input must never stop the run: log the bug, go on
         log.exception("normalize.failed origin=%r", item.origin)
         _skip(stats, item.origin, f"internal error: {type(exc).__name__}: {exc}")
@@ -207,8 +207,3 @@ def _is_older(article: Article, existing: StoredArticle) -> bool:
 def _skip(stats: IngestStats, origin: str, reason: str) -> None:
     log.warning("input.skipped origin=%r reason=%r", origin, reason)
     stats.skipped.append(Skipped(origin=origin, reason=reason))
-
-
-def _reason(exc: SourceError) -> str:
-    reason = getattr(exc, "reason", None)
-    return str(reason) if reason else str(exc)

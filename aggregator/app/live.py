@@ -87,19 +87,26 @@ class Runtime:
     def _collect(
         self, store: Store, source: SourceConfig, state: SourceState, *, now: datetime
     ) -> tuple[list[Collected], SourceState, str]:
+        """Collect a source's inputs; a failure of the whole source goes into its state only."""
         if source.kind == "seeds":
             assert source.path is not None  # config fills in the default folder
             folder = SeedFolder(source.name, source.path)
             collected = list(folder.collect(stamp_of=store.input_digest))
-            errors = [c for c in collected if c.origin == str(source.path) and c.doc is not None]
-            if errors and isinstance(errors[0].doc, SourceError):
-                failed = replace(state, last_error=str(errors[0].doc), last_error_at=now)
-                return collected, failed, "folder unreadable"
-            ok = replace(state, last_success=now, last_error=None, failures=0)
-            return collected, ok, f"{len(collected)} files"
-        feed = FeedSource(source, state, self.client, now=now, jitter=random.uniform(-1.0, 1.0))
-        collected = list(feed.collect(stamp_of=store.input_digest))
-        return collected, feed.state, feed.outcome
+            failure = _source_failure(collected, origin=str(source.path))
+            if failure is not None:
+                new_state = replace(state, last_error=str(failure), last_error_at=now)
+                outcome = failure.reason
+            else:
+                new_state = replace(state, last_success=now, last_error=None, failures=0)
+                outcome = f"{len(collected)} files"
+            new_state = replace(new_state, next_due=now + source.interval)
+        else:
+            feed = FeedSource(source, state, self.client, now=now, jitter=random.uniform(-1.0, 1.0))
+            collected = list(feed.collect(stamp_of=store.input_digest))
+            failure = _source_failure(collected, origin=feed.url)
+            new_state, outcome = feed.state, feed.outcome
+        items = [c for c in collected if failure is None or c.doc is not failure]
+        return items, new_state, outcome
 
     def _ingest(
         self,
@@ -174,6 +181,14 @@ class Runtime:
         )
 
 
+def _source_failure(collected: list[Collected], *, origin: str) -> SourceError | None:
+    """The error of the source as a whole (its folder or feed URL), if it failed."""
+    for item in collected:
+        if item.origin == origin and isinstance(item.doc, SourceError):
+            return item.doc
+    return None
+
+
 def current_state(stored: SourceState | None, source: SourceConfig) -> SourceState:
     """The remembered state, unless the configured URL changed: then the source starts afresh
     (a 301-moved URL, a 410 disable and old validators belong to the old URL)."""
@@ -235,7 +250,9 @@ def status_report(cfg: Config) -> str:
 def _backoff(state: SourceState) -> str:
     if state.disabled:
         return "disabled"
-    return f"{state.failures} failures" if state.failures else "-"
+    if not state.failures:
+        return "-"
+    return f"{state.failures} failure" + ("s" if state.failures > 1 else "")
 
 
 def _columns(lines: list[str]) -> list[str]:

@@ -130,7 +130,8 @@ def fetch_feed(
     except FetchError as exc:
         result = FetchFailed(error=exc)
     if isinstance(result, FetchFailed):
-        log.warning(
+        # info: the caller decides how loud a failed poll is (the daemon warns once per poll)
+        log.info(
             "fetch.failed source=%s url=%r reason=%r", source, result.error.url, result.error.reason
         )
     else:
