@@ -7,6 +7,7 @@ only for what a local server cannot produce (a connect timeout, a name that does
 from __future__ import annotations
 
 import gzip
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -250,7 +251,8 @@ class TestNetworkFailures:
     def test_failures_are_logged_with_the_source(
         self, origin: Origin, client: httpx.Client, caplog: pytest.LogCaptureFixture
     ) -> None:
-        """Every failure logs fetch.failed naming the source, URL and reason."""
+        """Every failure logs fetch.failed (info) naming the source, URL and reason."""
+        caplog.set_level(logging.INFO, logger="aggregator")
         origin.routes["/feed.xml"] = Route(status=502)
         _fetch(client, origin.url("/feed.xml"))
         [record] = [r for r in caplog.records if r.msg.startswith("fetch.failed")]
