@@ -1,7 +1,8 @@
 """Live-feed ingestion side of run.py: a local HTTP origin, and lemon24's `reader` as a peer.
 
 The origin serves CORPUS_DIR/feeds/ on 127.0.0.1 (an ephemeral port) with http.server's
-Last-Modified / If-Modified-Since handling, so a second poll of unchanged feeds can get 304s.
+Last-Modified / If-Modified-Since handling, so a second poll of unchanged feeds can get 304s
+(or, with run.py --no-304, never: every poll then downloads and parses everything again).
 
 `reader` is never a project dependency: it runs in its own interpreter, given with
 `--reader-python` (e.g. a venv made by `python3 -m venv /tmp/bench-venv &&
@@ -58,10 +59,23 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class UnconditionalHandler(QuietHandler):
+    """Ignores If-Modified-Since / If-None-Match: every poll gets the full feed (200)."""
+
+    def send_head(self) -> Any:
+        del self.headers["If-Modified-Since"]
+        del self.headers["If-None-Match"]
+        return super().send_head()
+
+
 @contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve `folder` on 127.0.0.1 in a thread; yield its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(folder)))
+def serve_folder(folder: Path, *, conditional: bool = True) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1 in a thread; yield its base URL.
+
+    With `conditional` false the origin never answers 304, so a second poll re-parses all.
+    """
+    handler = QuietHandler if conditional else UnconditionalHandler
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, name="feed-origin", daemon=True)
     thread.start()
     try:

@@ -4,15 +4,19 @@ What it builds, from the sample seeds' real markup and text (`seeds/` of the rep
 
 - templates: each sample page (RFI x2, BBC x2, Epoch Times mirror x1) is cut into its static
   markup (datelines, figures, ads, share bars, video players, related links, footers) and its
-  content paragraphs; the static parts are kept byte for byte, except that names, places and
-  datelines become slots filled per article;
-- a sentence pool: the samples' paragraphs split into sentences, with the people, countries,
-  capitals and cities replaced by slots;
-- events: each gets invented names (two leaders, a spokesperson, a city) and two countries from
-  small word lists, a time in a 30-day span (2023-08-21 .. 2023-09-20 UTC), and its own numbers;
-- articles: 1-4 outlets report each event independently (new paragraphs drawn from the pool,
-  same names); outlets are RFI, BBC and Epoch Times plus invented ones sharing their page
-  styles (one writes Traditional Chinese);
+  content paragraphs; the static parts are kept byte for byte, except that names, places,
+  datelines, picture captions and alt texts become slots filled per article;
+- a sentence pool: the samples' paragraphs split into sentences (~120), with the people,
+  countries, capitals and cities replaced by slots;
+- events: each gets invented names (two leaders, a spokesperson, an official, a city, a
+  project, an organisation; transliteration syllables), two countries, a topic and a venue from
+  small word lists, its own wording of ~25 common words (会晤/会谈/会面 ...), its own numbers,
+  and a time in a 30-day span (2023-08-21 .. 2023-09-20 UTC) that its named days follow;
+- articles: 1-4 outlets report each event independently: body paragraphs drawn from the pool,
+  lead paragraph, captions and half the titles from a small grammar over the event's names
+  (the other titles in the samples' shape), so that title and lead, which the story step
+  compares, are about the event; outlets are RFI, BBC and Epoch Times plus five invented ones
+  sharing their page styles (one writes Traditional Chinese);
 - duplicates: ~15% near-duplicates (a copy of an original with 1-3 small edits: a number, a
   word, a sentence replaced/dropped/added, sometimes the title; same or another outlet of that
   page style; checked to keep >= 0.9 character-3-gram Jaccard on the paragraph text) and ~5%

@@ -22,7 +22,8 @@ W/added, writes W/state/aggregator.db and W/feeds/, and has four topics):
 7. Live feeds, when CORPUS_DIR/feeds/ exists (make_corpus --feeds): an HTTP origin on
    127.0.0.1 serves them; `aggregator build --fetch` ingests them if the CLI has that option
    (else a note), and lemon24's `reader` does the same from --reader-python's interpreter
-   (else a note); items/s for the first poll and seconds for a second, unchanged poll.
+   (else a note); items/s for the first poll and seconds for a second, unchanged poll
+   (answered with 304s, or with --no-304 re-sent in full, as the issue's reader figure was).
 
 `--profile` instead runs one cold build in this process under cProfile (import aggregator.app,
 call build with the loaded config) and prints time per stage (sources, normalize, clean,
@@ -392,7 +393,7 @@ def run_feeds(args: argparse.Namespace, work: Path, table: Table) -> None:
     items = feedbench.count_items(corpus)
     logs, timeout = work / "logs", args.timeout
     table.add("live feeds", f"{len(feeds)} feeds, {items} items, served from 127.0.0.1")
-    with feedbench.serve_folder(corpus / "feeds") as base:
+    with feedbench.serve_folder(corpus / "feeds", conditional=not args.no_304) as base:
         urls = [base + path.name for path in feeds]
         helptext = subprocess.run(
             [str(args.aggregator), "build", "--help"], capture_output=True, text=True, timeout=120
@@ -437,7 +438,8 @@ def run_feeds(args: argparse.Namespace, work: Path, table: Table) -> None:
         )
         table.add(
             f"  reader {result['version']} second poll",
-            f"{result['warm_s']:.2f} s, {result['not_modified']} of {len(urls)} feeds 304"
+            f"{result['warm_s']:.2f} s ({entries / result['warm_s']:,.0f} items/s),"
+            f" {result['not_modified']} of {len(urls)} feeds reported unchanged"
             + (f"; errors: {result['errors']}" if result["errors"] else ""),
         )
 
@@ -475,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aggregator", type=Path, default=default_cli(), help="the CLI")
     parser.add_argument("--reader-python", type=Path, help="interpreter that can import reader")
     parser.add_argument("--no-feeds", action="store_true", help="skip the live-feed part")
+    parser.add_argument(
+        "--no-304", action="store_true", help="feed origin ignores conditional GET headers"
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per subprocess")
     parser.add_argument("--examples", type=int, default=0, help="print this many dedup misses")
     parser.add_argument("--json", type=Path, help="write all results here as JSON")
