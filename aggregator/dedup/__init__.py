@@ -72,6 +72,7 @@ from aggregator.dedup.similarity import (
     lead_end,
     score_pair,
     story_terms,
+    term_weights,
 )
 from aggregator.errors import StorageError
 from aggregator.records import DedupLevel, StoryDecision, StoryId
@@ -269,9 +270,19 @@ class StoryIndex:
 
     def _same_story(self, fp: Fingerprint) -> StoryDecision | None:
         best: tuple[float, str, StoryScore] | None = None
+        idf_cache: dict[str, float] = {}  # doc_freq does not change during one assignment
+        weights = term_weights(fp, self._doc_freq, len(self), idf_cache)
         for url in self._story_candidates(fp):
             other = self._fingerprints[url]
-            scored = self.similarity(fp, other)
+            scored = score_pair(
+                fp,
+                other,
+                doc_freq=self._doc_freq,
+                n_docs=len(self),
+                window=self._cfg.window,
+                weights_a=weights,
+                idf_cache=idf_cache,
+            )
             if scored.score >= self.story_bar(fp, other) and (
                 best is None or (scored.score, url) > best[:2]
             ):

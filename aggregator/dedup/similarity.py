@@ -134,10 +134,17 @@ def score_pair(
     doc_freq: Mapping[str, int],
     n_docs: int,
     window: timedelta,
+    weights_a: Mapping[str, float] | None = None,
+    idf_cache: dict[str, float] | None = None,
 ) -> StoryScore:
-    """Score how likely `a` and `b` report the same event; symmetric in `a` and `b`."""
-    weights_a = _term_weights(a, doc_freq, n_docs)
-    weights_b = _term_weights(b, doc_freq, n_docs)
+    """Score how likely `a` and `b` report the same event; symmetric in `a` and `b`.
+
+    One article scored against many candidates (with the same doc_freq) passes its own
+    `weights_a` (from term_weights) and one `idf_cache`, so neither is computed again per pair.
+    """
+    if weights_a is None:
+        weights_a = term_weights(a, doc_freq, n_docs, idf_cache)
+    weights_b = term_weights(b, doc_freq, n_docs, idf_cache)
     overlap = weighted_jaccard(weights_a, weights_b)
     relatedness = min(1.0, max(0.0, (overlap - CHANCE_OVERLAP) / (FULL_OVERLAP - CHANCE_OVERLAP)))
     seconds_apart = abs((a.published - b.published).total_seconds())
@@ -158,12 +165,22 @@ def score_pair(
     )
 
 
-def _term_weights(doc: StoryFeatures, doc_freq: Mapping[str, int], n_docs: int) -> dict[str, float]:
+def term_weights(
+    doc: StoryFeatures,
+    doc_freq: Mapping[str, int],
+    n_docs: int,
+    idf_cache: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Each term's IDF, title terms weighing TITLE_WEIGHT times more."""
+    cache = idf_cache if idf_cache is not None else {}
     in_title = set(doc.title_terms)
-    return {
-        term: idf(term, doc_freq, n_docs) * (TITLE_WEIGHT if term in in_title else 1.0)
-        for term in doc.terms
-    }
+    weights = {}
+    for term in doc.terms:
+        weight = cache.get(term)
+        if weight is None:
+            weight = cache[term] = idf(term, doc_freq, n_docs)
+        weights[term] = weight * (TITLE_WEIGHT if term in in_title else 1.0)
+    return weights
 
 
 def weighted_jaccard(a: Mapping[str, float], b: Mapping[str, float]) -> float:
