@@ -558,3 +558,75 @@ def get_quietly(url: str) -> None:
 
 def daemon_handler(signum: int, frame: object) -> None:
     """Stands in for the daemon's own SIGINT/SIGTERM handler."""
+
+
+HEAD_TIMEOUT_S = 0.5  # the deadline given to the servers of TestRequestHeadTimeout
+HEAD_TIMEOUT_SLACK_S = 3.0
+
+
+@pytest.fixture
+def head_timeout_server(feeds_dir: Path) -> Iterator[tuple[str, int]]:
+    """A server whose request heads must arrive within HEAD_TIMEOUT_S; yields its address."""
+    app = create_app(feeds_dir, max_age_s=MAX_AGE_S, health=Health())
+    server = FeedServer(app, host="127.0.0.1", port=0, request_head_timeout_s=HEAD_TIMEOUT_S)
+    port = server.start_in_thread()
+    try:
+        yield "127.0.0.1", port
+    finally:
+        server.stop()
+
+
+def seconds_until_hung_up(conn: socket.socket, trickle: bytes = b"") -> float:
+    """Send `trickle` a byte every 50 ms (or nothing); return when the server closes."""
+    started = time.monotonic()
+    conn.settimeout(0.05)
+    remaining = iter(trickle)
+    while time.monotonic() - started < HEAD_TIMEOUT_S + HEAD_TIMEOUT_SLACK_S:
+        try:
+            if (byte := next(remaining, None)) is not None:
+                conn.sendall(bytes([byte]))
+            if conn.recv(4096) == b"":
+                return time.monotonic() - started
+        except TimeoutError:
+            continue
+        except OSError:  # reset or broken pipe: closed as well
+            return time.monotonic() - started
+    raise AssertionError("the server kept the connection open")
+
+
+class TestRequestHeadTimeout:
+    """Slow or silent clients are hung up on (issue 6: slowloris). Before, uvicorn kept them
+    forever, and MAX_CONCURRENCY of them made the server answer 503 to everyone."""
+
+    def test_silent_connection_is_closed(self, head_timeout_server: tuple[str, int]) -> None:
+        """A client that connects and never sends a byte is hung up on."""
+        with socket.create_connection(head_timeout_server) as conn:
+            assert seconds_until_hung_up(conn) < HEAD_TIMEOUT_S + HEAD_TIMEOUT_SLACK_S
+
+    def test_trickled_head_is_cut_off(self, head_timeout_server: tuple[str, int]) -> None:
+        """A head sent a byte at a time is cut off at the deadline, bytes or not."""
+        head = b"GET /all.atom HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+        with socket.create_connection(head_timeout_server) as conn:
+            assert seconds_until_hung_up(conn, head) < HEAD_TIMEOUT_S + HEAD_TIMEOUT_SLACK_S
+
+    def test_next_head_on_a_kept_alive_connection_has_a_deadline(
+        self, head_timeout_server: tuple[str, int]
+    ) -> None:
+        """After a response, the next head on the same connection gets its own deadline."""
+        with socket.create_connection(head_timeout_server) as conn:
+            conn.sendall(b"GET /all.atom HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(64).startswith(b"HTTP/1.1 200 ")
+            time.sleep(0.1)  # the rest of the body
+            conn.recv(1 << 20)
+            head = b"GET /all.atom HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+            assert seconds_until_hung_up(conn, head) < HEAD_TIMEOUT_S + HEAD_TIMEOUT_SLACK_S
+
+    def test_head_in_pieces_within_the_deadline_is_served(
+        self, head_timeout_server: tuple[str, int]
+    ) -> None:
+        """A head split over several packets, whole before the deadline, is answered."""
+        with socket.create_connection(head_timeout_server, timeout=5.0) as conn:
+            for piece in (b"GET /all.atom HT", b"TP/1.1\r\nHost:", b" x\r\n\r\n"):
+                conn.sendall(piece)
+                time.sleep(HEAD_TIMEOUT_S / 5)
+            assert conn.recv(64).startswith(b"HTTP/1.1 200 ")

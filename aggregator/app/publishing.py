@@ -10,7 +10,7 @@ from datetime import datetime
 
 from aggregator.config import Config
 from aggregator.publish.render import FeedMeta, render_feed, render_index, render_opml
-from aggregator.publish.write import remove_stale, write_atomic
+from aggregator.publish.write import remove_stale, remove_temp_files, write_atomic
 from aggregator.records import (
     FeedState,
     StoredArticle,
@@ -74,6 +74,8 @@ def publish(store: Store, cfg: Config, *, now: datetime) -> PublishStats:
     metas: list[FeedMeta] = []
     written = 0
     out = cfg.output.dir
+    # Left by a publish killed mid-write; callers hold the store's lock, so none is in flight.
+    remove_temp_files(out)
     for slug, title, members in feeds:
         entries = newest(members, cfg.output.max_entries)
         previous = store.feed_state(slug)

@@ -15,6 +15,7 @@ GZipMiddleware, because the middleware keeps the identity ETag on the gzipped bo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.utils
 import functools
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Final, Generic, TypeVar
 
 import anyio.to_thread
+import h11
 import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -42,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = ["FeedServer", "create_app"]
 
@@ -75,6 +78,10 @@ MAX_CONCURRENCY = 1000  # connections + tasks at once; beyond it, uvicorn answer
 # refused with 400. h11 checks between reads, so a head that arrives whole in one read may be
 # somewhat larger; what this bounds is the memory a slow or hostile client can pin.
 MAX_HEADER_BYTES = 16 * 1024
+# Each request head (request line + headers) must be complete within this long of the
+# connection opening or of the previous response, however slowly its bytes trickle in; a
+# connection that misses it is closed (slowloris; see _H11WithHeadTimeout).
+REQUEST_HEAD_TIMEOUT_S = 10.0
 LISTEN_BACKLOG = 1024  # connections queued by the kernel before accept
 GRACEFUL_SHUTDOWN_TIMEOUT_S = 3  # in-flight requests get at most this long once stop is asked
 LOG_LEVEL = "warning"  # uvicorn's own loggers; the daemon logs its own events
@@ -121,9 +128,19 @@ class FeedServer:
     It installs no signal handlers: the daemon owns SIGTERM/SIGINT and calls stop().
     """
 
-    def __init__(self, app: ASGIApp, *, host: str, port: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        host: str,
+        port: int,
+        request_head_timeout_s: float = REQUEST_HEAD_TIMEOUT_S,
+    ) -> None:
         self._host, self._port = host, port
-        self._server = _SignalFreeServer(_uvicorn_config(app, host=host, port=port))
+        config = _uvicorn_config(
+            app, host=host, port=port, request_head_timeout_s=request_head_timeout_s
+        )
+        self._server = _SignalFreeServer(config)
         self._thread: threading.Thread | None = None
 
     def start_in_thread(self) -> int:
@@ -194,12 +211,70 @@ class _SignalFreeServer(uvicorn.Server):
         yield
 
 
-def _uvicorn_config(app: ASGIApp, *, host: str, port: int) -> uvicorn.Config:
+class _H11WithHeadTimeout(H11Protocol):
+    """uvicorn's h11 protocol, plus a deadline for each request head (issue 6).
+
+    uvicorn closes an idle keep-alive connection after timeout_keep_alive, but any byte
+    received cancels that timer, and a new connection gets none at all: a client that connects
+    and says nothing, or trickles its request head a byte at a time (slowloris), or vanished
+    without closing, held its connection forever, and 1000 such (MAX_CONCURRENCY) made the
+    server answer 503 to everyone (bench/load.py --slowloris 1000). Here every head must be
+    complete within `head_timeout_s` of the connection or of the previous response.
+    """
+
+    head_timeout_s: float = REQUEST_HEAD_TIMEOUT_S
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # a whole head arrived
+            self._cancel_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._arm_head_timer()  # the next head, on a kept-alive connection
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is not h11.IDLE or self.transport.is_closing():
+            return
+        log.debug("http.head_timeout client=%s", self.client)
+        with contextlib.suppress(h11.LocalProtocolError):
+            self.conn.send(h11.ConnectionClosed())
+        self.transport.close()
+
+
+def _with_head_timeout(timeout_s: float) -> type[H11Protocol]:
+    return type("H11WithHeadTimeout", (_H11WithHeadTimeout,), {"head_timeout_s": timeout_s})
+
+
+def _uvicorn_config(
+    app: ASGIApp, *, host: str, port: int, request_head_timeout_s: float
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="h11",  # h11_max_incomplete_event_size only applies to the h11 protocol
+        # h11 (h11_max_incomplete_event_size applies to it only), with a request-head deadline
+        http=_with_head_timeout(request_head_timeout_s),
         loop="asyncio",
         ws="none",
         lifespan="off",

@@ -12,6 +12,7 @@ and mirrors carry, and lxml keeps it fast.
 from __future__ import annotations
 
 import html
+import re
 import warnings
 from datetime import UTC, datetime
 
@@ -25,6 +26,10 @@ from aggregator.normalize.published import published_from_evidence
 from aggregator.normalize.urls import canonical_url
 from aggregator.records import Article, FeedItem, SeedDoc
 
+# Lone surrogates: lxml cannot encode them (UnicodeEncodeError) and no text holds them. Decoded
+# files and feeds never do, but these functions take any str (issue 6).
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
 
 def article_from_seed(doc: SeedDoc, *, via: str) -> Article:
     """Build the Article for a parsed seed file that came in through source `via`.
@@ -33,7 +38,8 @@ def article_from_seed(doc: SeedDoc, *, via: str) -> Article:
         SeedFormatError: the seed has no title, or no date at all (no evidence, no stamp).
     """
     url = canonical_url(doc.url)
-    page = _parse_html(doc.html)
+    raw_html = _SURROGATE_RE.sub("", doc.html)
+    page = _parse_html(raw_html)
     text = _page_text(page)
     title = clean_title(doc.title) or _title_in_page(page)
     if not title:
@@ -50,7 +56,7 @@ def article_from_seed(doc: SeedDoc, *, via: str) -> Article:
         source=outlet,
         origin=doc.path,
         via=via,
-        raw_html=doc.html,
+        raw_html=raw_html,
         language=language,
         author=author_in_page(page, text, outlet=outlet),
         captured=doc.stamp,
@@ -64,7 +70,8 @@ def article_from_feed_item(item: FeedItem) -> Article:
         SourceError: the entry has no title, or neither a date nor date evidence in its HTML.
     """
     url = canonical_url(item.link)
-    page = _parse_html(item.html)
+    raw_html = _SURROGATE_RE.sub("", item.html)
+    page = _parse_html(raw_html)
     text = _page_text(page)
     title = clean_title(item.title) or _title_in_page(page)
     where = f"source {item.source} ({item.feed_url}): entry {item.link}"
@@ -85,7 +92,7 @@ def article_from_feed_item(item: FeedItem) -> Article:
         source=outlet,
         origin=item.feed_url,
         via=item.source,
-        raw_html=item.html,
+        raw_html=raw_html,
         language=language,
         author=clean_author(item.author or "") or author_in_page(page, text, outlet=outlet),
         guid=item.guid,
@@ -93,8 +100,8 @@ def article_from_feed_item(item: FeedItem) -> Article:
 
 
 def clean_title(raw: str) -> str:
-    """Decode HTML entities (twice-escaped ones too) and collapse whitespace."""
-    return " ".join(html.unescape(html.unescape(raw)).split())
+    """Decode HTML entities (twice-escaped ones too), drop lone surrogates, collapse whitespace."""
+    return " ".join(_SURROGATE_RE.sub("", html.unescape(html.unescape(raw))).split())
 
 
 def _parse_html(markup: str) -> BeautifulSoup:

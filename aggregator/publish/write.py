@@ -6,12 +6,16 @@ os.replace() swaps it in; the folder is fsynced so the rename survives a crash. 
 bytes are already right is not touched, so its mtime (and the HTTP Last-Modified/ETag derived
 from it) only moves when the feed really changed. Standard library only: tempfile + os.replace
 are the portable atomic-rename primitives, and nothing here needs more.
+
+A writer killed between the temp file and the rename leaves that hidden temp file
+(`.<name>.<random>.tmp`, never served); the next publish removes it (remove_temp_files).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -20,6 +24,10 @@ from aggregator.errors import PublishError
 log = logging.getLogger(__name__)
 
 FEED_SUFFIX = ".atom"
+# write_atomic's temp files: ".<name>.<8 random characters>.tmp" (tempfile's naming).
+TEMP_PREFIX = "."
+TEMP_SUFFIX = ".tmp"
+TEMP_NAME_RE = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 # NamedTemporaryFile creates files 0600; a feed must stay readable by a web server that runs
 # as another user, so a new file gets this mode and a replaced file keeps its own.
 DEFAULT_FILE_MODE = 0o644
@@ -42,7 +50,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
     temp_name: str | None = None
     try:
         with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+            dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX, delete=False
         ) as temp:
             temp_name = temp.name
             temp.write(data)
@@ -85,6 +93,37 @@ def remove_stale(folder: Path, keep: set[str], suffix: str = FEED_SUFFIX) -> lis
         except OSError as exc:
             raise PublishError(candidate, f"cannot delete: {_reason(exc)}") from exc
         log.info("publish.removed path=%r", str(candidate))
+        removed.append(candidate)
+    return removed
+
+
+def remove_temp_files(folder: Path) -> list[Path]:
+    """Delete the temp files write_atomic left in `folder` when its process died mid-write.
+
+    Only regular files named like write_atomic's temp files are considered. Call it only as
+    the folder's single writer (publishing holds the store's lock): a temp file of a write
+    still in progress would be deleted from under it. Returns the deleted paths, sorted.
+
+    Raises:
+        PublishError: the folder could not be listed or a temp file could not be deleted.
+    """
+    try:
+        candidates = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError as exc:
+        raise PublishError(folder, f"cannot list: {_reason(exc)}") from exc
+    removed: list[Path] = []
+    for candidate in candidates:
+        if not TEMP_NAME_RE.fullmatch(candidate.name):
+            continue
+        if candidate.is_symlink() or not candidate.is_file():
+            continue
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise PublishError(candidate, f"cannot delete: {_reason(exc)}") from exc
+        log.info("publish.temp_removed path=%r", str(candidate))
         removed.append(candidate)
     return removed
 

@@ -15,20 +15,18 @@ is still usable (a wrong declared encoding, a non-XML content type, or ill-forme
 which entries were still read) and FeedParseError when it is not (nothing feed-like: an HTML
 page, JSON, an empty body; or ill-formed XML without a single entry).
 
-Hostile XML: a document whose prolog declares entities (`<!DOCTYPE x [<!ENTITY ...>]>`) is
-refused before feedparser sees it. Entity declarations are how "billion laughs" expansion and
-XXE (external entities reading local files or URLs) work, and real feeds do not need them.
-The check scans the prolog only (cheap, linear) and errs on the side of refusing: a
-DOCTYPE it cannot delimit counts as declaring entities if `<!ENTITY` follows it anywhere.
+Hostile XML: xmlguard.py sees the document first and refuses what would make feedparser
+hang or blow up: a DOCTYPE declaring entities (`<!DOCTYPE x [<!ENTITY ...>]>`: "billion laughs"
+expansion, XXE reading local files or URLs) or attribute defaults, and markup whose parsing
+cost grows faster than its size (too many attributes on a tag, namespace prefixes, nested
+xml:base paths). Real feeds need none of these.
 """
 
 from __future__ import annotations
 
 import calendar
-import codecs
 import html
 import io
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,33 +37,22 @@ import feedparser
 
 from aggregator.errors import FeedParseError
 from aggregator.records import FeedItem
+from aggregator.sources.xmlguard import Refused, guard_markup, has_entity_declarations
+
+__all__ = ["ParsedFeed", "feed_item_from_entry", "has_entity_declarations", "parse_feed"]
 
 # https://feedparser.readthedocs.io/en/latest/character-encoding.html
 SURVIVABLE_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+# What feedparser's loose parser raises on hostile input instead of setting bozo, as found by
+# tests/fuzz/fuzz_feed.py (issue 6): a character reference outside Unicode (`&#xd800;`,
+# `&#x110000;`, `&#99999999999;`) reaches chr() and .encode() unguarded (ValueError,
+# OverflowError); an end tag without its context (`</category>`, `</link>`, `</width>`) looks up
+# a missing key or int()s None (KeyError, TypeError); an encoding declaration of undecodable
+# bytes or a failing codec (`encoding="undefined"`) breaks its encoding detection, which
+# xmlguard runs too (UnicodeError, a ValueError). feedparser has no base class for these.
+FEEDPARSER_CRASHES = (LookupError, TypeError, ValueError, OverflowError)
 HTML_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 LINK_SCHEMES = frozenset({"http", "https"})
-
-# The prolog: whitespace, the XML declaration and processing instructions, comments.
-PROLOG_MISC_RE = re.compile(r"(?:\s++|<\?.*?\?>|<!--.*?-->)*+", re.DOTALL)
-# A whole DOCTYPE, internal subset included; quoted strings may hold "]" and ">". Possessive
-# quantifiers keep it linear on hostile input.
-DOCTYPE_RE = re.compile(
-    r"""<!DOCTYPE(?:[^"'\[>]++|"[^"]*+"|'[^']*+'|\[(?:[^"'\]]++|"[^"]*+"|'[^']*+')*+\])*+>""",
-    re.IGNORECASE,
-)
-DOCTYPE_START_RE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
-ENTITY_DECL_RE = re.compile(r"<!ENTITY", re.IGNORECASE)
-# How the first characters of an XML document look in the wide encodings (no BOM).
-WIDE_ENCODINGS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00", "utf-16-le"),
-    (b"\x00<", "utf-16-be"),
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,21 +70,23 @@ def parse_feed(data: bytes, *, source: str, url: str, content_type: str | None) 
     """Parse the body of a feed fetched from `url` (the final URL, after redirects).
 
     Raises:
-        FeedParseError: the bytes are not a usable feed, or they declare XML entities.
+        FeedParseError: the bytes are not a usable feed, or xmlguard refuses them as hostile.
     """
-    if has_entity_declarations(data):
-        raise FeedParseError(
-            source, url, "document declares XML entities (<!ENTITY>): refused as hostile"
-        )
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    result = feedparser.parse(
-        io.BytesIO(data),  # a stream, never bytes: bytes naming a local file would be read
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        guarded = guard_markup(data, headers=headers)  # runs feedparser's encoding detection
+        if isinstance(guarded, Refused):
+            raise FeedParseError(source, url, guarded.reason)
+        result = feedparser.parse(
+            io.BytesIO(guarded),  # a stream, never bytes: bytes naming a local file would be read
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except FEEDPARSER_CRASHES as exc:
+        raise FeedParseError(source, url, f"unparseable feed: {exc!r:.200}") from exc
     warnings = _usability_warnings(result, data, source=source, url=url, content_type=content_type)
     items: list[FeedItem] = []
     for number, entry in enumerate(result.entries, start=1):
@@ -223,26 +212,3 @@ def _resolved_http_url(base: str, value: object) -> str | None:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
-
-
-def has_entity_declarations(data: bytes) -> bool:
-    """Whether the document's prolog declares XML entities (see the module docstring)."""
-    text = _markup_text(data)
-    misc = PROLOG_MISC_RE.match(text)
-    position = misc.end() if misc else 0
-    if text.startswith(("<!--", "<?"), position):  # an unterminated comment or PI
-        return ENTITY_DECL_RE.search(text, position) is not None
-    if not DOCTYPE_START_RE.match(text, position):
-        return False
-    doctype = DOCTYPE_RE.match(text, position)
-    end = doctype.end() if doctype else len(text)
-    return ENTITY_DECL_RE.search(text, position, end) is not None
-
-
-def _markup_text(data: bytes) -> str:
-    """The document as text good enough to find markup in, whatever its encoding."""
-    for start, encoding in WIDE_ENCODINGS:
-        if data.startswith(start):
-            return data.decode(encoding, errors="replace").lstrip("\ufeff")
-    # Every other encoding feeds use keeps ASCII markup as ASCII bytes.
-    return data.removeprefix(codecs.BOM_UTF8).decode("latin-1")

@@ -27,6 +27,7 @@ from aggregator.records import SeedDoc
 # Line-1 numbers below this are seconds, below the next milliseconds, else microseconds.
 SECONDS_BELOW = 10**11
 MILLISECONDS_BELOW = 10**14
+MAX_STAMP_DIGITS = 20  # microseconds until 2100 take 16 digits
 EARLIEST_STAMP = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST_STAMP = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -120,7 +121,10 @@ def _parse_archive(lines: _Lines, first: int, *, path: str) -> SeedDoc:
 
 
 def _parse_stamp(value: str, *, path: str) -> datetime:
-    if value.isdigit():
+    # isdecimal, not isdigit: int() refuses digits like "²" (issue 6).
+    if value.isdecimal():
+        if len(value) > MAX_STAMP_DIGITS:  # int() refuses over 4300 digits; none is a time
+            raise SeedFormatError(path, f"feed archive: line 1 time {value[:40]}… out of range")
         number = int(value)
         if number < SECONDS_BELOW:
             seconds = float(number)
