@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from aggregator.errors import PublishError
@@ -77,24 +78,9 @@ def remove_stale(folder: Path, keep: set[str], suffix: str = FEED_SUFFIX) -> lis
     Raises:
         PublishError: the folder could not be listed or a stale file could not be deleted.
     """
-    try:
-        candidates = sorted(folder.iterdir()) if folder.is_dir() else []
-    except OSError as exc:
-        raise PublishError(folder, f"cannot list: {_reason(exc)}") from exc
-    removed: list[Path] = []
-    for candidate in candidates:
-        name = candidate.name
-        if not name.endswith(suffix) or name in keep:
-            continue
-        if candidate.is_symlink() or not candidate.is_file():
-            continue
-        try:
-            candidate.unlink()
-        except OSError as exc:
-            raise PublishError(candidate, f"cannot delete: {_reason(exc)}") from exc
-        log.info("publish.removed path=%r", str(candidate))
-        removed.append(candidate)
-    return removed
+    return _remove_files(
+        folder, lambda name: name.endswith(suffix) and name not in keep, event="publish.removed"
+    )
 
 
 def remove_temp_files(folder: Path) -> list[Path]:
@@ -107,15 +93,20 @@ def remove_temp_files(folder: Path) -> list[Path]:
     Raises:
         PublishError: the folder could not be listed or a temp file could not be deleted.
     """
+    return _remove_files(
+        folder, lambda name: TEMP_NAME_RE.fullmatch(name) is not None, event="publish.temp_removed"
+    )
+
+
+def _remove_files(folder: Path, wanted: Callable[[str], bool], *, event: str) -> list[Path]:
+    """Delete the regular files (not symlinks) directly in `folder` whose name is `wanted`."""
     try:
         candidates = sorted(folder.iterdir()) if folder.is_dir() else []
     except OSError as exc:
         raise PublishError(folder, f"cannot list: {_reason(exc)}") from exc
     removed: list[Path] = []
     for candidate in candidates:
-        if not TEMP_NAME_RE.fullmatch(candidate.name):
-            continue
-        if candidate.is_symlink() or not candidate.is_file():
+        if not wanted(candidate.name) or candidate.is_symlink() or not candidate.is_file():
             continue
         try:
             candidate.unlink()
@@ -123,7 +114,7 @@ def remove_temp_files(folder: Path) -> list[Path]:
             continue
         except OSError as exc:
             raise PublishError(candidate, f"cannot delete: {_reason(exc)}") from exc
-        log.info("publish.temp_removed path=%r", str(candidate))
+        log.info("%s path=%r", event, str(candidate))
         removed.append(candidate)
     return removed
 
