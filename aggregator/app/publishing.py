@@ -18,7 +18,7 @@ from aggregator.records import (
     StoryMember,
 )
 from aggregator.store import Store
-from aggregator.topics import match_topics
+from aggregator.topics import compile_topics
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class PublishStats:
 def load_stories(store: Store, cfg: Config) -> list[Story]:
     """Every story with its members (earliest first) and its topics."""
     stories = []
+    topics = compile_topics(cfg.topics)  # once per publish, not once per story
     for state, rows in store.iter_stories():
         members = tuple(_member(row) for row in rows)
         story = Story(
@@ -44,7 +45,7 @@ def load_stories(store: Store, cfg: Config) -> list[Story]:
             published=min(m.published for m in members),
             updated=state.updated,
         )
-        stories.append(replace(story, topics=match_topics(story, cfg.topics)))
+        stories.append(replace(story, topics=topics.match(story)))
     return stories
 
 

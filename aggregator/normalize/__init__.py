@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 import warnings
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
@@ -37,28 +38,22 @@ def article_from_seed(doc: SeedDoc, *, via: str) -> Article:
     Raises:
         SeedFormatError: the seed has no title, or no date at all (no evidence, no stamp).
     """
-    url = canonical_url(doc.url)
-    raw_html = _SURROGATE_RE.sub("", doc.html)
-    page = _parse_html(raw_html)
-    text = _page_text(page)
-    title = clean_title(doc.title) or _title_in_page(page)
-    if not title:
+    page = _read_page(doc.url, doc.html, doc.title)
+    if not page.title:
         raise SeedFormatError(doc.path, "no title")
-    language = detect_language(f"{title}\n{text}")
-    published = published_from_evidence(page, text, url=url, language=language, stamp=doc.stamp)
+    published = page.published(stamp=doc.stamp)
     if published is None:
         raise SeedFormatError(doc.path, "no date")
-    outlet = outlet_name(url)
     return Article(
-        url=url,
-        title=title,
+        url=page.url,
+        title=page.title,
         published=published,
-        source=outlet,
+        source=page.outlet,
         origin=doc.path,
         via=via,
-        raw_html=raw_html,
-        language=language,
-        author=author_in_page(page, text, outlet=outlet),
+        raw_html=page.raw_html,
+        language=page.language,
+        author=page.author(),
         captured=doc.stamp,
     )
 
@@ -69,33 +64,62 @@ def article_from_feed_item(item: FeedItem) -> Article:
     Raises:
         SourceError: the entry has no title, or neither a date nor date evidence in its HTML.
     """
-    url = canonical_url(item.link)
-    raw_html = _SURROGATE_RE.sub("", item.html)
-    page = _parse_html(raw_html)
-    text = _page_text(page)
-    title = clean_title(item.title) or _title_in_page(page)
+    page = _read_page(item.link, item.html, item.title)
     where = f"source {item.source} ({item.feed_url}): entry {item.link}"
-    if not title:
+    if not page.title:
         raise SourceError(item.source, f"{where}: no title")
-    language = detect_language(f"{title}\n{text}")
-    published = _aware(item.published) if item.published else None
-    published = published or published_from_evidence(
-        page, text, url=url, language=language, stamp=None
-    )
+    published = _aware(item.published) if item.published else page.published(stamp=None)
     if published is None:
         raise SourceError(item.source, f"{where}: no date")
-    outlet = outlet_name(url)
     return Article(
-        url=url,
-        title=title,
+        url=page.url,
+        title=page.title,
         published=published,
-        source=outlet,
+        source=page.outlet,
         origin=item.feed_url,
         via=item.source,
-        raw_html=raw_html,
-        language=language,
-        author=clean_author(item.author or "") or author_in_page(page, text, outlet=outlet),
+        raw_html=page.raw_html,
+        language=page.language,
+        author=clean_author(item.author or "") or page.author(),
         guid=item.guid,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Page:
+    """One article's HTML parsed once, with what both kinds of input read from it."""
+
+    url: str  # canonical
+    raw_html: str  # lone surrogates dropped
+    soup: BeautifulSoup
+    text: str
+    title: str  # the given title, else the page's own; "" if neither
+    language: str
+    outlet: str
+
+    def published(self, *, stamp: datetime | None) -> datetime | None:
+        return published_from_evidence(
+            self.soup, self.text, url=self.url, language=self.language, stamp=stamp
+        )
+
+    def author(self) -> str | None:
+        return author_in_page(self.soup, self.text, outlet=self.outlet)
+
+
+def _read_page(url: str, html_text: str, title: str) -> _Page:
+    canonical = canonical_url(url)
+    raw_html = _SURROGATE_RE.sub("", html_text)
+    soup = _parse_html(raw_html)
+    text = _page_text(soup)
+    title = clean_title(title) or _title_in_page(soup)
+    return _Page(
+        url=canonical,
+        raw_html=raw_html,
+        soup=soup,
+        text=text,
+        title=title,
+        language=detect_language(f"{title}\n{text}"),
+        outlet=outlet_name(canonical),
     )
 
 
