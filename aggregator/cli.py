@@ -6,6 +6,7 @@ run; 2 usage or config error. Results go to stdout; logs, progress and errors to
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -74,14 +75,24 @@ def cli(verbose: int, quiet: bool) -> None:
 
 @cli.command()
 @config_option
-def build(config_path: Path) -> None:
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes that read and clean changed files; 0 (default) is one per core.",
+)
+def build(config_path: Path, jobs: int) -> None:
     """Ingest seeds, group articles into stories, write feeds/ once, then exit.
 
-    Example: aggregator build --config config.toml
+    Only new or changed seed files are read, and only feeds whose entries changed are written.
+
+    Example: aggregator build --config config.toml --jobs 2
     """
     cfg = _load(config_path)
+    workers = jobs or os.cpu_count() or 1
     with errors_as_exit_codes(), progress_reporter(sys.stderr) as progress:
-        result = app.build(cfg, progress=progress)
+        result = app.build(cfg, jobs=workers, progress=progress)
     click.echo(result.summary())
 
 

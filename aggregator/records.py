@@ -116,13 +116,37 @@ class Story:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredArticle:
-    """An article as the store keeps it: the article, its clean body and its dedup decision."""
+    """An article as the store keeps it: the article, its clean body and its dedup decision.
+
+    `decision` is None while the article is pending: stored, but not yet given a story (ingest
+    stores articles first and decides stories afterwards, oldest first).
+    """
 
     article: Article
     body: CleanBody
-    decision: StoryDecision
+    decision: StoryDecision | None
     digest: str  # sha256 of title + raw HTML: tells an edited version from a copy
     fingerprint: dict[str, object]  # dedup.fingerprint_to_dict(); opaque to the store
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnownArticle:
+    """What ingest needs to know about a stored URL before it stores a new version."""
+
+    url: str
+    digest: str
+    captured: datetime | None
+    story_id: StoryId | None  # None while pending
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StorySummary:
+    """A story without its members: what choosing a feed's newest entries needs."""
+
+    id: StoryId
+    published: datetime  # earliest member's
+    updated: datetime
+    topics: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,3 +184,4 @@ class FeedState:
     updated: datetime  # the feed's own <updated>
     digest: str  # sha256 of the bytes written
     written_at: datetime  # when those bytes were first written
+    plan: str = ""  # digest of what went into the bytes (config, entry ids and times)

@@ -4,12 +4,13 @@ A seed corpus is made from the five sample seeds (same page markup; new URLs, ti
 paragraph text, so that every file is a distinct article of its own story). The real CLI is
 started in a subprocess again and again on one store and one feeds/ folder, a few new seed
 files each time, and killed at a moment drawn from a seeded RNG: while it starts, while it
-ingests (after the n-th article stored), while it publishes (after the n-th file written),
-each plus a random few milliseconds. After every kill, the state it left must be one the next
-run can survive: the store passes `PRAGMA integrity_check`, every file in feeds/ is a complete,
-valid feed (old or new, never partial), and no temp file sits where a reader could be served
-it. At the end one build runs to completion and must give what an uninterrupted build of the
-same files gives on a fresh store: the same articles, the same story ids, the same entries.
+ingests (after the n-th article stored or story decided), while it publishes (after the n-th
+file written), each plus a random few milliseconds. After every kill, the state it left must
+be one the next run can survive: the store passes `PRAGMA integrity_check`, every file in
+feeds/ is a complete, valid feed (old or new, never partial), and no temp file sits where a
+reader could be served it. At the end one build runs to completion and must give what an
+uninterrupted build of the same files gives on a fresh store: the same articles, the same
+story ids, the same entries.
 
 Two builds started at once must not corrupt anything either: the second waits for the lock
 (flock beside the database) or gives up with a message naming it.
@@ -45,8 +46,9 @@ CORPUS = FIRST_BATCH + BATCH * KILLS
 RUN_TIMEOUT_S = 120.0
 # Where a run is killed: (phase, weight). "start" is a plain delay after the process starts.
 PHASES = (("start", 0.15), ("ingest", 0.45), ("publish", 0.40))
-INGEST_EVENT = "article.stored"
-PUBLISH_EVENT = "publish.written"
+# An ingest stores each new article, then decides its story: both are moments to be killed at.
+INGEST_EVENTS = ("article.stored", "article.decided")
+PUBLISH_EVENTS = ("publish.written",)
 TEMP_NAME_RE = re.compile(r"^\..+\.tmp$")
 NEW_RE = re.compile(r": (\d+) new articles")
 
@@ -160,7 +162,7 @@ def draw_kill(rng: random.Random, *, new_articles: int) -> Kill:
     if phase == "start":  # importing, taking the lock, opening the store, reading seeds
         return Kill(phase, 0, rng.uniform(0.0, 1.0))
     if phase == "ingest":
-        return Kill(phase, rng.randint(1, new_articles), rng.uniform(0.0, 0.02))
+        return Kill(phase, rng.randint(1, 2 * new_articles), rng.uniform(0.0, 0.02))
     # all.atom changes on every run (new articles), so at least one file is always written.
     return Kill(phase, 1, rng.uniform(0.0, 0.05))
 
@@ -169,7 +171,7 @@ def kill_during(root: Path, kill: Kill) -> str:
     """Start a build and SIGKILL it at `kill`; return what happened ("killed ..." or "done")."""
     proc = start_build(root, verbose=True)
     assert proc.stderr is not None
-    event = INGEST_EVENT if kill.phase == "ingest" else PUBLISH_EVENT
+    events = INGEST_EVENTS if kill.phase == "ingest" else PUBLISH_EVENTS
     seen = 0
     reached = threading.Event()
 
@@ -177,7 +179,7 @@ def kill_during(root: Path, kill: Kill) -> str:
         nonlocal seen
         assert proc.stderr is not None
         for line in proc.stderr:
-            if kill.phase != "start" and event in line:
+            if kill.phase != "start" and any(event in line for event in events):
                 seen += 1
                 if seen >= kill.after_events:
                     reached.set()

@@ -158,6 +158,65 @@ class TestSqliteStore:
             state = s.feed_state("all")
         assert state == FeedState(slug="all", entries=0, updated=NOW, digest="d", written_at=NOW)
 
+    def test_migration_from_version_2_keeps_articles_and_stories(self, tmp_path: Path) -> None:
+        """Version 3 rebuilds the articles table (story_id may be NULL); rows survive intact."""
+        path = tmp_path / "v2.db"
+        db = sqlite3.connect(path)
+        for script in MIGRATIONS[:2]:
+            db.executescript(script)
+        db.execute("INSERT INTO stories VALUES ('s1', ?, ?)", (NOW.isoformat(), NOW.isoformat()))
+        columns = [row[1] for row in db.execute("PRAGMA table_info(articles)")]
+        values = {c: "x" for c in columns} | {
+            "url": "https://example.org/a",
+            "story_id": "s1",
+            "published": NOW.isoformat(),
+            "published_utc": NOW.isoformat(),
+            "captured": None,
+            "images": "[]",
+            "fingerprint": "{}",
+            "level": "new",
+            "score": 0.0,
+        }
+        marks = ",".join("?" * len(columns))
+        db.execute(f"INSERT INTO articles VALUES ({marks})", [values[c] for c in columns])
+        db.execute("PRAGMA user_version=2")
+        db.commit()
+        db.close()
+        with SqliteStore.open(path) as s:
+            back = s.get_article("https://example.org/a")
+            assert back is not None and back.decision is not None
+            assert back.decision.story_id == "s1" and back.article.title == "x"
+            assert s.changed_story_ids() == [StoryId("s1")]
+            assert s.pending_urls() == []
+
+    def test_pending_article_has_no_story_until_decided(self, store: SqliteStore) -> None:
+        pending = replace(make_stored(), decision=None)
+        with store.transaction():
+            store.put_article(pending, now=NOW)
+        assert store.pending_urls() == [pending.article.url]
+        assert list(store.iter_fingerprints()) == []
+        known = store.known_article(pending.article.url)
+        assert known is not None and known.story_id is None and known.digest == "d1"
+        decision = StoryDecision(story_id=StoryId("s9"), level="same_story", score=0.7)
+        with store.transaction():
+            store.put_story(StoryState(id=StoryId("s9"), created=NOW, updated=NOW))
+            store.decide(pending.article.url, decision)
+        assert store.pending_urls() == []
+        back = store.get_article(pending.article.url)
+        assert back is not None and back.decision == decision
+
+    def test_story_topics_are_forgotten_when_the_story_changes(self, store: SqliteStore) -> None:
+        add(store, make_stored())
+        sid = StoryId("s1")
+        with store.transaction():
+            store.put_story_topics(sid, ("korea",), published=NOW)
+        assert store.changed_story_ids() == []
+        [summary] = store.story_summaries()
+        assert summary.topics == ("korea",) and summary.published == NOW
+        with store.transaction():
+            store.put_story(StoryState(id=sid, created=NOW, updated=NOW + timedelta(hours=1)))
+        assert store.changed_story_ids() == [sid] and store.story_summaries() == []
+
 
 class TestSqliteFailures:
     def test_not_a_database(self, tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
 """Use cases: ingest sources, assign stories, publish feeds.
 
-Sequences the I/O (files, store, feed files) around the pure stages: `ingest` (inputs to stored
+Sequences the I/O (files, store, feed files) around the pure stages: `prepare` (one input to
+an article, clean body and fingerprint, in worker processes), `ingest` (prepared inputs to stored
 articles and stories), `publishing` (stories to feed files), `usecases` (what the CLI and the
 daemon call).
 """
 
-from aggregator.app.ingest import IngestStats, Skipped, ingest_article, ingest_source
+from aggregator.app.ingest import IngestStats, decide_pending, ingest_collected, ingest_seed_folder
+from aggregator.app.prepare import Prepared, Skipped, prepare, prepare_all
 from aggregator.app.publishing import PublishStats, load_stories, newest, publish
 from aggregator.app.usecases import (
     BuildResult,
@@ -20,17 +22,21 @@ from aggregator.sources import Progress
 __all__ = [
     "BuildResult",
     "IngestStats",
+    "Prepared",
     "Progress",
     "PublishStats",
     "Skipped",
     "build",
     "build_lock",
     "check",
+    "decide_pending",
     "describe_stories",
-    "ingest_article",
-    "ingest_source",
+    "ingest_collected",
+    "ingest_seed_folder",
     "load_stories",
     "newest",
+    "prepare",
+    "prepare_all",
     "publish",
     "sources_from_config",
 ]

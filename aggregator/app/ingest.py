@@ -1,42 +1,38 @@
-"""Ingest: turn collected inputs into stored articles with their story decisions.
+"""Ingest: store prepared inputs, then decide the stories of what was stored, oldest first.
 
-The one place that isolates failures per input: a bad input is recorded as skipped with its
-reason and the run goes on; anything unexpected on one input is logged with its traceback and
-skipped the same way. Each article is stored in its own transaction with its input's stamp, so a
-crash loses nothing committed and the next run picks up exactly what was not.
+Two steps, each committed in batches of BATCH:
+1. stage: each Prepared (aggregator.app.prepare) is stored with its input's stamp. A new URL is
+   stored pending (no story yet); a newer version of a stored URL replaces it and keeps its
+   story; a copy of what is stored only records the input.
+2. decide: every pending article, earliest published first (so a story's founding article is its
+   earliest report, whatever order the files were read in), is given a story by the dedup
+   index, and its story is created or moved.
+A crash loses at most one uncommitted batch: its inputs were not recorded, so the next run reads
+them again, and articles left pending are decided by the next run. The one place that isolates
+failures per input: a bad input is recorded as skipped with its reason and the run goes on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import islice
+from typing import TypeVar
 
 from aggregator import dedup
-from aggregator.clean import clean_html
+from aggregator.app.prepare import Input, Prepared, Skipped, prepare, prepare_all
 from aggregator.config import Config
-from aggregator.errors import SourceError, StorageError
-from aggregator.normalize import article_from_feed_item, article_from_seed
-from aggregator.records import (
-    Article,
-    FeedItem,
-    SeedDoc,
-    StoredArticle,
-    StoryDecision,
-    StoryState,
-)
-from aggregator.sources import Collected, Progress, Source
+from aggregator.records import KnownArticle, StoredArticle, StoryDecision, StoryId, StoryState
+from aggregator.sources import Collected, Progress
+from aggregator.sources.seeds import SeedFolder
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Skipped:
-    origin: str
-    reason: str
+BATCH = 256  # articles per transaction: few commits, little lost to a crash
+T = TypeVar("T")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -49,28 +45,80 @@ class IngestStats:
     updated: int = 0
     duplicates: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    # Newer versions of decided articles: the story index must take their new fingerprints.
+    changed: list[tuple[dedup.Fingerprint, StoryId]] = field(default_factory=list)
 
 
 def load_index(store: Store, cfg: Config) -> dedup.StoryIndex:
-    """Rebuild the in-memory story index from every stored fingerprint."""
+    """Build the in-memory story index from every decided article's stored fingerprint.
+
+    A fingerprint of an older FINGERPRINT_VERSION is computed again from the stored article
+    (and stored), so every signature in the index compares with today's.
+    """
     index = dedup.StoryIndex(cfg.dedup)
+    stale: list[tuple[str, StoryId]] = []
     for data, story_id in store.iter_fingerprints():
-        index.add(dedup.fingerprint_from_dict(data), story_id)
+        fp = dedup.fingerprint_from_dict(data)
+        if fp.version == dedup.FINGERPRINT_VERSION:
+            index.add(fp, story_id)
+        else:
+            stale.append((fp.url, story_id))
+    for part in _batched(stale, BATCH):
+        with store.transaction():
+            for url, story_id in part:
+                if (fresh := _fingerprint_again(store, url)) is not None:
+                    index.add(fresh, story_id)
+    if stale:
+        log.info("index.refreshed fingerprints=%d", len(stale))
     return index
 
 
-def ingest_source(
+def _fingerprint_again(store: Store, url: str) -> dedup.Fingerprint | None:
+    stored = store.get_article(url)
+    if stored is None:
+        return None
+    a = stored.article
+    fp = dedup.fingerprint(
+        dedup.DedupDoc(
+            url=a.url,
+            title=a.title,
+            text=stored.body.text,
+            published=a.published,
+            source=a.source,
+            guid=a.guid,
+        )
+    )
+    store.put_fingerprint(url, dedup.fingerprint_to_dict(fp))
+    return fp
+
+
+def ingest_seed_folder(
     store: Store,
-    index: dedup.StoryIndex,
-    source: Source,
+    folder: SeedFolder,
     *,
     stats: IngestStats,
     now: datetime,
+    jobs: int = 1,
     progress: Progress | None = None,
 ) -> None:
-    """Collect a source's changed inputs and ingest their articles."""
-    collected = source.collect(stamp_of=store.input_digest, progress=progress)
-    ingest_collected(store, index, collected, via=source.name, stats=stats, now=now)
+    """Stage every new or changed file of a seed folder (prepared in `jobs` processes)."""
+    stamps = store.input_digests()
+    found = folder.scan(stamp_of=stamps.get)
+    changed: list[Input] = []
+    for item in found:
+        if isinstance(item, Collected) and item.doc is None:
+            stats.unchanged_files += 1
+        else:
+            changed.append(item)
+    stats.files += len(found)
+    stage(
+        store,
+        prepare_all(changed, via=folder.name, jobs=jobs),
+        stats=stats,
+        now=now,
+        progress=None if progress is None else _offset(progress, len(found) - len(changed)),
+        total=len(found),
+    )
 
 
 def ingest_collected(
@@ -83,127 +131,143 @@ def ingest_collected(
     now: datetime,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> bool:
-    """Normalize and store collected inputs, oldest article first; stop early if asked.
+    """Prepare, stage and decide collected inputs in this process; stop early if asked.
 
-    Returns False if it stopped before storing every article.
+    Returns False if it stopped before storing every input (what was stored stays; pending
+    articles are decided by the next call).
     """
-    pending: list[tuple[Collected, Article]] = []
+    items: list[Collected] = []
     for item in collected:
         stats.files += 1
         if item.doc is None:
             stats.unchanged_files += 1
-        elif isinstance(item.doc, SourceError):
-            _skip(stats, item.origin, item.doc.reason)
-        elif (article := _normalized(item, via, stats)) is not None:
-            pending.append((item, article))
-    # Oldest first, so a story's founding article is the earliest report and ids are reproducible.
-    pending.sort(key=lambda entry: (entry[1].published, entry[1].url))
-    for item, article in pending:
-        if should_stop():
-            log.info("ingest.stopped via=%s", via)
-            return False
-        try:
-            with store.transaction():
-                ingest_article(store, index, article, stats=stats, now=now)
-                store.record_input(item.origin, item.stamp, now=now)
-        except StorageError:
-            raise
-        except Exception as exc:  # one input must never stop the run: log the bug, go on
-            log.exception("article.failed origin=%r url=%r", item.origin, article.url)
-            _skip(stats, item.origin, f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            items.append(item)
+    prepared = (prepare(item, via=via) for item in items)
+    if not stage(store, prepared, stats=stats, now=now, should_stop=should_stop):
+        return False
+    decide_pending(store, index, stats=stats, now=now)
     return True
 
 
-def _normalized(item: Collected, via: str, stats: IngestStats) -> Article | None:
-    """The Article for a loaded input, or None (recorded as skipped) if it cannot be built."""
-    try:
-        if isinstance(item.doc, SeedDoc):
-            return article_from_seed(item.doc, via=via)
-        if isinstance(item.doc, FeedItem):
-            return article_from_feed_item(item.doc)
-    except SourceError as exc:
-        _skip(stats, item.origin, exc.reason)
-    except Exception as exc:  # one input must never stop the run: log the bug, go on
-        log.exception("normalize.failed origin=%r", item.origin)
-        _skip(stats, item.origin, f"internal error: {type(exc).__name__}: {exc}")
-    return None
+def stage(
+    store: Store,
+    results: Iterable[Prepared | Skipped],
+    *,
+    stats: IngestStats,
+    now: datetime,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: Progress | None = None,
+    total: int = 0,
+) -> bool:
+    """Store prepared inputs in batches; returns False if asked to stop before the end."""
+    done = 0
+    for part in _batched(results, BATCH):
+        with store.transaction():
+            for result in part:
+                if should_stop():
+                    log.info("ingest.stopped stored=%d", done)
+                    return False
+                if isinstance(result, Skipped):
+                    _skip(stats, result.origin, result.reason)
+                else:
+                    _stage_one(store, result, stats=stats, now=now)
+                done += 1
+        if progress is not None:
+            progress(done, total)
+    return True
 
 
-def ingest_article(
-    store: Store, index: dedup.StoryIndex, article: Article, *, stats: IngestStats, now: datetime
-) -> None:
-    """Store one article: new, a newer version of a known URL, or a copy of what we have."""
-    digest = article_digest(article)
-    existing = store.get_article(article.url)
-    if existing is not None and (existing.digest == digest or _is_older(article, existing)):
+def _stage_one(store: Store, result: Prepared, *, stats: IngestStats, now: datetime) -> None:
+    """Store one article: new (pending), a newer version of a known URL, or a copy."""
+    article = result.article
+    known = store.known_article(article.url)
+    if known is not None and (known.digest == result.digest or _is_older(result, known)):
         stats.duplicates += 1
-        log.debug("article.known url=%r origin=%r", article.url, article.origin)
+        log.debug("article.known url=%r origin=%r", article.url, result.origin)
+        store.record_input(result.origin, result.stamp, now=now)
         return
-    body = clean_html(article.raw_html, base_url=article.url)
-    fp = dedup.fingerprint(
-        dedup.DedupDoc(
-            url=article.url,
-            title=article.title,
-            text=body.text,
-            published=article.published,
-            source=article.source,
-            guid=article.guid,
-        )
-    )
-    if existing is not None:
-        # A newer version of a known URL: it keeps its story; the text is replaced.
-        decision = existing.decision
-        index.add(fp, decision.story_id)  # replaces the old version's fingerprint
-        stats.updated += 1
-    else:
-        decision = index.assign(fp)
-        index.add(fp, decision.story_id)
-        stats.new += 1
+    decision: StoryDecision | None = None
+    if known is not None and known.story_id is not None:
+        existing = store.get_article(article.url)
+        decision = existing.decision if existing is not None else None
     stored = StoredArticle(
         article=article,
-        body=body,
+        body=result.body,
         decision=decision,
-        digest=digest,
-        fingerprint=dedup.fingerprint_to_dict(fp),
+        digest=result.digest,
+        fingerprint=dedup.fingerprint_to_dict(result.fingerprint),
     )
-    is_new_story = existing is None and decision.level == "new"
-    _touch_story(store, decision, article, is_new_story=is_new_story, now=now)
     store.put_article(stored, now=now)
-    log.debug(
-        "article.stored url=%r story=%s level=%s score=%.3f",
-        article.url,
-        decision.story_id,
-        decision.level,
-        decision.score,
-    )
+    store.record_input(result.origin, result.stamp, now=now)
+    log.debug("article.stored url=%r origin=%r", article.url, result.origin)
+    if known is None:
+        stats.new += 1
+        return
+    stats.updated += 1
+    if decision is not None:
+        # A newer version of a decided article keeps its story; readers see the story change.
+        stats.changed.append((result.fingerprint, decision.story_id))
+        _touch_story(store, decision.story_id, article.published, is_new_story=False, now=now)
+
+
+def decide_pending(
+    store: Store, index: dedup.StoryIndex, *, stats: IngestStats, now: datetime
+) -> int:
+    """Give every pending article its story, earliest published first; returns how many."""
+    for fp, story_id in stats.changed:
+        index.add(fp, story_id)  # replaces the older version's fingerprint
+    stats.changed.clear()
+    urls = store.pending_urls()
+    for part in _batched(urls, BATCH):
+        found = store.get_fingerprints(part)
+        with store.transaction():
+            for url in part:
+                fp = dedup.fingerprint_from_dict(found[url])
+                decision = index.assign(fp)
+                index.add(fp, decision.story_id)
+                is_new = decision.level == "new"
+                _touch_story(store, decision.story_id, fp.published, is_new_story=is_new, now=now)
+                store.decide(url, decision)
+                log.debug(
+                    "article.decided url=%r story=%s level=%s score=%.3f",
+                    url,
+                    decision.story_id,
+                    decision.level,
+                    decision.score,
+                )
+    return len(urls)
 
 
 def _touch_story(
-    store: Store, decision: StoryDecision, article: Article, *, is_new_story: bool, now: datetime
+    store: Store, story_id: StoryId, published: datetime, *, is_new_story: bool, now: datetime
 ) -> None:
     """Create the story, or move its `updated` so readers see the entry changed."""
-    story = store.get_story(decision.story_id)
+    story = store.get_story(story_id)
     if story is None or is_new_story:
-        store.put_story(StoryState(id=decision.story_id, created=now, updated=article.published))
+        store.put_story(StoryState(id=story_id, created=now, updated=published))
         return
-    if story.created == now:
-        # Founded in this very run: never published yet, so its updated is content time.
-        updated = max(story.updated, article.published)
-    else:
-        updated = max(story.updated, now)
+    # Founded in this very run: never published yet, so its updated is content time.
+    founded_now = story.created == now
+    updated = max(story.updated, published if founded_now else now)
     store.put_story(replace(story, updated=updated))
 
 
-def article_digest(article: Article) -> str:
-    """Fingerprint of an article version: same title and HTML means the same version."""
-    return hashlib.sha256(f"{article.title}\n{article.raw_html}".encode()).hexdigest()
-
-
-def _is_older(article: Article, existing: StoredArticle) -> bool:
-    old = existing.article.captured
-    return article.captured is not None and old is not None and article.captured < old
+def _is_older(result: Prepared, known: KnownArticle) -> bool:
+    new, old = result.article.captured, known.captured
+    return new is not None and old is not None and new < old
 
 
 def _skip(stats: IngestStats, origin: str, reason: str) -> None:
     log.warning("input.skipped origin=%r reason=%r", origin, reason)
     stats.skipped.append(Skipped(origin=origin, reason=reason))
+
+
+def _offset(progress: Progress, start: int) -> Progress:
+    return lambda done, total: progress(start + done, total)
+
+
+def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while part := list(islice(iterator, size)):
+        yield part

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import httpx
 
 from aggregator import dedup
-from aggregator.app.ingest import IngestStats, ingest_collected, load_index
+from aggregator.app.ingest import IngestStats, decide_pending, ingest_collected, load_index
 from aggregator.app.publishing import publish
 from aggregator.app.usecases import opened_store
 from aggregator.config import Config, SourceConfig
@@ -67,6 +67,8 @@ class Runtime:
             for state in store.source_states():
                 self._remember(state)
             self._index = load_index(store, self.cfg)
+            # Articles a killed run stored but did not give a story yet.
+            decide_pending(store, self._index, stats=IngestStats(), now=now)
             publish(store, self.cfg, now=now)
 
     def poll(self, source: SourceConfig, *, now: datetime | None = None) -> PollResult:
@@ -91,7 +93,7 @@ class Runtime:
         if source.kind == "seeds":
             assert source.path is not None  # config fills in the default folder
             folder = SeedFolder(source.name, source.path)
-            collected = list(folder.collect(stamp_of=store.input_digest))
+            collected = list(folder.collect(stamp_of=store.input_digests().get))
             failure = _source_failure(collected, origin=str(source.path))
             if failure is not None:
                 new_state = replace(state, last_error=str(failure), last_error_at=now)

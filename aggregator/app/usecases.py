@@ -6,17 +6,17 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.app.ingest import IngestStats, ingest_source, load_index
+from aggregator.app.ingest import IngestStats, decide_pending, ingest_seed_folder, load_index
 from aggregator.app.publishing import PublishStats, load_stories, newest, publish
 from aggregator.config import Config
 from aggregator.errors import StorageError
-from aggregator.sources import Progress, Source
+from aggregator.sources import Progress
 from aggregator.sources.seeds import SeedFolder
 from aggregator.store import Store, open_store
 
@@ -42,8 +42,11 @@ class BuildResult:
         return "\n".join([line, *(f"skipped {s.origin}: {s.reason}" for s in i.skipped)])
 
 
-def build(cfg: Config, *, progress: Progress | None = None) -> BuildResult:
-    """Ingest every seeds source, assign stories, write every feed; the one-shot command.
+def build(cfg: Config, *, jobs: int = 1, progress: Progress | None = None) -> BuildResult:
+    """Ingest every seed folder, decide stories, write the feeds that changed (one-shot).
+
+    `jobs` worker processes prepare changed files. With nothing changed, no file is read, the
+    story index is not loaded and no feed is rendered.
 
     Raises:
         StorageError: the store cannot be opened or written.
@@ -52,10 +55,11 @@ def build(cfg: Config, *, progress: Progress | None = None) -> BuildResult:
     started = time.monotonic()
     with build_lock(cfg.storage.path), opened_store(cfg) as store:
         now = datetime.now(UTC)
-        index = load_index(store, cfg)
         stats = IngestStats()
         for source in sources_from_config(cfg):
-            ingest_source(store, index, source, stats=stats, now=now, progress=progress)
+            ingest_seed_folder(store, source, stats=stats, now=now, jobs=jobs, progress=progress)
+        if store.pending_urls():
+            decide_pending(store, load_index(store, cfg), stats=stats, now=now)
         published = publish(store, cfg, now=now)
     return BuildResult(ingest=stats, publish=published, seconds=time.monotonic() - started)
 
@@ -99,12 +103,11 @@ def build_lock(db_path: Path, *, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
         os.close(fd)
 
 
-def sources_from_config(cfg: Config, *, kinds: Iterable[str] = ("seeds",)) -> list[Source]:
-    """The configured sources of the given kinds, ready to collect."""
-    wanted = set(kinds)
-    sources: list[Source] = []
+def sources_from_config(cfg: Config) -> list[SeedFolder]:
+    """The configured seed folders, ready to scan."""
+    sources: list[SeedFolder] = []
     for source in cfg.sources:
-        if source.kind == "seeds" and "seeds" in wanted:
+        if source.kind == "seeds":
             assert source.path is not None  # config fills in the default folder
             sources.append(SeedFolder(source.name, source.path))
     return sources

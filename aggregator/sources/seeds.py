@@ -16,6 +16,7 @@ import codecs
 import logging
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import charset_normalizer
@@ -142,6 +143,18 @@ def _decode_guess(data: bytes) -> str | None:
     return str(best) if best is not None else None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeedInput:
+    """A seed file that is new or changed since it was last ingested; not read yet."""
+
+    path: Path
+    stamp: str
+
+    @property
+    def origin(self) -> str:
+        return str(self.path)
+
+
 class SeedFolder:
     """A `kind = "seeds"` source: every file under a folder, recursively."""
 
@@ -149,37 +162,46 @@ class SeedFolder:
         self.name = name
         self.folder = folder
 
+    def scan(self, *, stamp_of: Callable[[str], str | None]) -> list[SeedInput | Collected]:
+        """Every seed file: a SeedInput to read if its size or mtime changed, else a Collected.
+
+        Reads no file: an unchanged one comes back as Collected(doc=None), one that cannot
+        even be looked at as Collected(doc=error). A missing folder is one Collected error.
+        """
+        if not self.folder.is_dir():
+            reason = "not a folder" if self.folder.exists() else "seed folder does not exist"
+            error = SeedFormatError(self.folder, reason)
+            return [Collected(origin=str(self.folder), stamp="", doc=error)]
+        return [_scan_one(path, stamp_of) for path in iter_seed_files(self.folder)]
+
     def collect(
         self, *, stamp_of: Callable[[str], str | None], progress: Progress | None = None
     ) -> Iterator[Collected]:
         """Yield each seed file, parsed only when its size or mtime changed since last time."""
-        if not self.folder.is_dir():
-            reason = "not a folder" if self.folder.exists() else "seed folder does not exist"
-            yield Collected(
-                origin=str(self.folder),
-                stamp="",
-                doc=SeedFormatError(self.folder, reason),
-            )
-            return
-        paths = list(iter_seed_files(self.folder))
-        for done, path in enumerate(paths, start=1):
-            yield self._collect_one(path, stamp_of)
+        found = self.scan(stamp_of=stamp_of)
+        for done, item in enumerate(found, start=1):
+            yield load_seed_input(item) if isinstance(item, SeedInput) else item
             if progress is not None:
-                progress(done, len(paths))
+                progress(done, len(found))
 
-    def _collect_one(self, path: Path, stamp_of: Callable[[str], str | None]) -> Collected:
-        origin = str(path)
-        try:
-            stamp = file_stamp(path)
-        except OSError as exc:
-            error = SeedFormatError(path, f"cannot read: {exc.strerror or exc}")
-            return Collected(origin=origin, stamp="", doc=error)
-        if stamp_of(origin) == stamp:
-            return Collected(origin=origin, stamp=stamp, doc=None)
-        try:
-            return Collected(origin=origin, stamp=stamp, doc=read_seed(path))
-        except SeedFormatError as exc:
-            return Collected(origin=origin, stamp=stamp, doc=exc)
+
+def _scan_one(path: Path, stamp_of: Callable[[str], str | None]) -> SeedInput | Collected:
+    try:
+        stamp = file_stamp(path)
+    except OSError as exc:
+        error = SeedFormatError(path, f"cannot read: {exc.strerror or exc}")
+        return Collected(origin=str(path), stamp="", doc=error)
+    if stamp_of(str(path)) == stamp:
+        return Collected(origin=str(path), stamp=stamp, doc=None)
+    return SeedInput(path=path, stamp=stamp)
+
+
+def load_seed_input(item: SeedInput) -> Collected:
+    """Read and parse a changed seed file; a file that fails becomes Collected(doc=error)."""
+    try:
+        return Collected(origin=item.origin, stamp=item.stamp, doc=read_seed(item.path))
+    except SeedFormatError as exc:
+        return Collected(origin=item.origin, stamp=item.stamp, doc=exc)
 
 
 def file_stamp(path: Path) -> str:

@@ -6,14 +6,23 @@ default (one file, WAL mode); the Store protocol is what a PostgreSQL backend wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
 from aggregator.config import StorageConfig
 from aggregator.errors import StorageError
-from aggregator.records import FeedState, SourceState, StoredArticle, StoryId, StoryState
+from aggregator.records import (
+    FeedState,
+    KnownArticle,
+    SourceState,
+    StoredArticle,
+    StoryDecision,
+    StoryId,
+    StoryState,
+    StorySummary,
+)
 
 
 class Store(Protocol):
@@ -29,25 +38,71 @@ class Store(Protocol):
         """The digest recorded for an input (a seed path) when it was last ingested."""
         ...
 
+    def input_digests(self) -> dict[str, str]:
+        """Every recorded input's digest, by origin: one read instead of one per input."""
+        ...
+
     def record_input(self, origin: str, digest: str, *, now: datetime) -> None: ...
+
+    def known_article(self, url: str) -> KnownArticle | None:
+        """The stored version's digest, capture time and story, without its text."""
+        ...
 
     def get_article(self, url: str) -> StoredArticle | None: ...
 
     def put_article(self, stored: StoredArticle, *, now: datetime) -> None:
-        """Insert or replace the article with this canonical URL."""
+        """Insert or replace the article with this canonical URL (pending if no decision)."""
         ...
 
     def iter_fingerprints(self) -> Iterator[tuple[dict[str, object], StoryId]]:
-        """Every article's dedup fingerprint with its story, oldest ingested first."""
+        """Every decided article's dedup fingerprint with its story, oldest ingested first."""
+        ...
+
+    def pending_urls(self) -> list[str]:
+        """URLs of the articles without a story yet, earliest published first."""
+        ...
+
+    def get_fingerprints(self, urls: Sequence[str]) -> dict[str, dict[str, object]]:
+        """The stored fingerprints of `urls`, by URL (URLs not stored are left out)."""
+        ...
+
+    def put_fingerprint(self, url: str, fingerprint: dict[str, object]) -> None: ...
+
+    def decide(self, url: str, decision: StoryDecision) -> None:
+        """Give a stored article its story (and the reasons)."""
         ...
 
     def get_story(self, story_id: StoryId) -> StoryState | None: ...
 
-    def put_story(self, story: StoryState) -> None: ...
-
-    def iter_stories(self) -> Iterator[tuple[StoryState, list[StoredArticle]]]:
-        """Every story with its member articles (earliest published first)."""
+    def put_story(self, story: StoryState) -> None:
+        """Insert or update a story; its topics count as unknown until put_story_topics."""
         ...
+
+    def iter_stories(
+        self, ids: Iterable[StoryId] | None = None
+    ) -> Iterator[tuple[StoryState, list[StoredArticle]]]:
+        """Every story (or those in `ids`) with its members (earliest published first)."""
+        ...
+
+    def changed_story_ids(self) -> list[StoryId]:
+        """Stories written since their topics were last matched."""
+        ...
+
+    def put_story_topics(
+        self, story_id: StoryId, topics: tuple[str, ...], *, published: datetime
+    ) -> None: ...
+
+    def forget_story_topics(self) -> None:
+        """Mark every story changed (the topics in the config changed)."""
+        ...
+
+    def story_summaries(self) -> list[StorySummary]:
+        """Every story whose topics are known, without members."""
+        ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def put_meta(self, key: str, value: str) -> None: ...
 
     def feed_state(self, slug: str) -> FeedState | None:
         """What a feed was last published with."""

@@ -56,4 +56,51 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN entries INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN written_at TEXT;
     """,
+    # Pending articles (stored, story not yet decided) have no story_id; stories remember
+    # their topics and earliest member (NULL = changed since last publish); feeds remember
+    # what they were rendered from.
+    """
+    CREATE TABLE articles_v3 (
+        url TEXT PRIMARY KEY,
+        story_id TEXT REFERENCES stories(id),
+        title TEXT NOT NULL,
+        published TEXT NOT NULL,
+        published_utc TEXT NOT NULL,
+        source TEXT NOT NULL,
+        via TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        language TEXT NOT NULL,
+        author TEXT,
+        guid TEXT,
+        captured TEXT,
+        raw_html TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        body_text TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        images TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        level TEXT NOT NULL,
+        matched_url TEXT,
+        score REAL NOT NULL,
+        evidence TEXT NOT NULL,
+        ingested_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    INSERT INTO articles_v3 SELECT url, story_id, title, published, published_utc, source, via,
+        origin, language, author, guid, captured, raw_html, body_html, body_text, summary,
+        images, digest, fingerprint, level, matched_url, score, evidence, ingested_at,
+        changed_at FROM articles;
+    DROP TABLE articles;
+    ALTER TABLE articles_v3 RENAME TO articles;
+    CREATE INDEX articles_story ON articles(story_id, published_utc);
+    CREATE INDEX articles_pending ON articles(published_utc, url) WHERE story_id IS NULL;
+    ALTER TABLE stories ADD COLUMN topics TEXT;
+    ALTER TABLE stories ADD COLUMN published TEXT;
+    ALTER TABLE feeds ADD COLUMN plan TEXT NOT NULL DEFAULT '';
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -22,15 +22,20 @@ from aggregator.records import (
     Article,
     CleanBody,
     FeedState,
+    KnownArticle,
     SourceState,
     StoredArticle,
     StoryDecision,
     StoryId,
     StoryState,
+    StorySummary,
 )
 from aggregator.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_S = 30.0  # a second writer (two builds at once) waits this long for the lock
+_MAX_PARAMS = 500  # host parameters per statement, well under SQLite's limit
+# What a pending article's decision columns hold until its story is decided.
+_PENDING = StoryDecision(story_id=StoryId(""), level="new", evidence="pending")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -155,6 +160,26 @@ class SqliteStore:
             (origin, digest, _iso(now)),
         )
 
+    @wrap_errors("reading inputs")
+    def input_digests(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self._db.execute("SELECT origin, digest FROM inputs")}
+
+    @wrap_errors("reading an article")
+    def known_article(self, url: str) -> KnownArticle | None:
+        row = self._db.execute(
+            "SELECT digest, captured, story_id FROM articles WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        captured = row["captured"]
+        story_id = row["story_id"]
+        return KnownArticle(
+            url=url,
+            digest=row["digest"],
+            captured=None if captured is None else _parse(captured),
+            story_id=None if story_id is None else StoryId(story_id),
+        )
+
     @wrap_errors("reading an article")
     def get_article(self, url: str) -> StoredArticle | None:
         row = self._db.execute("SELECT * FROM articles WHERE url = ?", (url,)).fetchone()
@@ -162,7 +187,9 @@ class SqliteStore:
 
     @wrap_errors("writing an article")
     def put_article(self, stored: StoredArticle, *, now: datetime) -> None:
-        a, body, d = stored.article, stored.body, stored.decision
+        a, body = stored.article, stored.body
+        d = stored.decision if stored.decision is not None else _PENDING
+        story_id = None if stored.decision is None else d.story_id
         self._db.execute(
             """
             INSERT INTO articles(url, story_id, title, published, published_utc, source, via,
@@ -183,7 +210,7 @@ class SqliteStore:
                 evidence = excluded.evidence, changed_at = excluded.changed_at
             """,
             (
-                a.url, d.story_id, a.title, _iso(a.published), _iso_utc(a.published), a.source,
+                a.url, story_id, a.title, _iso(a.published), _iso_utc(a.published), a.source,
                 a.via, a.origin, a.language, a.author, a.guid, _iso_or_none(a.captured),
                 a.raw_html, body.html, body.text, body.summary, json.dumps(list(body.images)),
                 stored.digest, json.dumps(stored.fingerprint, ensure_ascii=False), d.level,
@@ -193,9 +220,52 @@ class SqliteStore:
 
     @wrap_errors("reading fingerprints")
     def iter_fingerprints(self) -> Iterator[tuple[dict[str, object], StoryId]]:
-        cursor = self._db.execute("SELECT fingerprint, story_id FROM articles ORDER BY rowid")
+        cursor = self._db.execute(
+            "SELECT fingerprint, story_id FROM articles WHERE story_id IS NOT NULL ORDER BY rowid"
+        )
         for row in cursor:
             yield json.loads(row["fingerprint"]), StoryId(row["story_id"])
+
+    @wrap_errors("reading pending articles")
+    def pending_urls(self) -> list[str]:
+        rows = self._db.execute(
+            "SELECT url FROM articles WHERE story_id IS NULL ORDER BY published_utc, url"
+        )
+        return [row[0] for row in rows]
+
+    @wrap_errors("reading fingerprints")
+    def get_fingerprints(self, urls: Sequence[str]) -> dict[str, dict[str, object]]:
+        found: dict[str, dict[str, object]] = {}
+        for start in range(0, len(urls), _MAX_PARAMS):
+            part = urls[start : start + _MAX_PARAMS]
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(
+                f"SELECT url, fingerprint FROM articles WHERE url IN ({marks})", part
+            )
+            found.update((row[0], json.loads(row[1])) for row in rows)
+        return found
+
+    @wrap_errors("writing a fingerprint")
+    def put_fingerprint(self, url: str, fingerprint: dict[str, object]) -> None:
+        self._db.execute(
+            "UPDATE articles SET fingerprint = ? WHERE url = ?",
+            (json.dumps(fingerprint, ensure_ascii=False), url),
+        )
+
+    @wrap_errors("writing a story decision")
+    def decide(self, url: str, decision: StoryDecision) -> None:
+        self._db.execute(
+            "UPDATE articles SET story_id = ?, level = ?, matched_url = ?, score = ?,"
+            " evidence = ? WHERE url = ?",
+            (
+                decision.story_id,
+                decision.level,
+                decision.matched_url,
+                decision.score,
+                decision.evidence,
+                url,
+            ),
+        )
 
     @wrap_errors("reading a story")
     def get_story(self, story_id: StoryId) -> StoryState | None:
@@ -204,17 +274,23 @@ class SqliteStore:
 
     @wrap_errors("writing a story")
     def put_story(self, story: StoryState) -> None:
+        # A written story is a changed story: its topics are matched again at the next publish.
         self._db.execute(
             "INSERT INTO stories(id, created, updated) VALUES (?, ?, ?)"
-            " ON CONFLICT(id) DO UPDATE SET updated = excluded.updated",
+            " ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = NULL",
             (story.id, _iso(story.created), _iso(story.updated)),
         )
 
     @wrap_errors("reading stories")
-    def iter_stories(self) -> Iterator[tuple[StoryState, list[StoredArticle]]]:
-        stories = [
-            _story_from_row(r) for r in self._db.execute("SELECT * FROM stories ORDER BY id")
-        ]
+    def iter_stories(
+        self, ids: Iterable[StoryId] | None = None
+    ) -> Iterator[tuple[StoryState, list[StoredArticle]]]:
+        if ids is None:
+            stories = [
+                _story_from_row(r) for r in self._db.execute("SELECT * FROM stories ORDER BY id")
+            ]
+        else:
+            stories = [story for i in ids if (story := self.get_story(i)) is not None]
         for story in stories:
             rows = self._db.execute(
                 "SELECT * FROM articles WHERE story_id = ? ORDER BY published_utc, url",
@@ -222,6 +298,52 @@ class SqliteStore:
             ).fetchall()
             if rows:
                 yield story, [_stored_article_from_row(r) for r in rows]
+
+    @wrap_errors("reading stories")
+    def changed_story_ids(self) -> list[StoryId]:
+        rows = self._db.execute("SELECT id FROM stories WHERE topics IS NULL ORDER BY id")
+        return [StoryId(row[0]) for row in rows]
+
+    @wrap_errors("writing story topics")
+    def put_story_topics(
+        self, story_id: StoryId, topics: tuple[str, ...], *, published: datetime
+    ) -> None:
+        self._db.execute(
+            "UPDATE stories SET topics = ?, published = ? WHERE id = ?",
+            (json.dumps(list(topics), ensure_ascii=False), _iso(published), story_id),
+        )
+
+    @wrap_errors("writing stories")
+    def forget_story_topics(self) -> None:
+        self._db.execute("UPDATE stories SET topics = NULL")
+
+    @wrap_errors("reading stories")
+    def story_summaries(self) -> list[StorySummary]:
+        rows = self._db.execute(
+            "SELECT id, published, updated, topics FROM stories WHERE topics IS NOT NULL"
+        )
+        return [
+            StorySummary(
+                id=StoryId(row[0]),
+                published=_parse(row[1]),
+                updated=_parse(row[2]),
+                topics=tuple(json.loads(row[3])),
+            )
+            for row in rows
+        ]
+
+    @wrap_errors("reading settings")
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @wrap_errors("writing settings")
+    def put_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     @wrap_errors("reading feed state")
     def feed_state(self, slug: str) -> FeedState | None:
@@ -231,11 +353,19 @@ class SqliteStore:
     @wrap_errors("writing feed state")
     def put_feed_state(self, state: FeedState) -> None:
         self._db.execute(
-            "INSERT INTO feeds(slug, digest, updated, entries, written_at) VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO feeds(slug, digest, updated, entries, written_at, plan)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(slug) DO UPDATE SET digest = excluded.digest,"
             " updated = excluded.updated, entries = excluded.entries,"
-            " written_at = excluded.written_at",
-            (state.slug, state.digest, _iso(state.updated), state.entries, _iso(state.written_at)),
+            " written_at = excluded.written_at, plan = excluded.plan",
+            (
+                state.slug,
+                state.digest,
+                _iso(state.updated),
+                state.entries,
+                _iso(state.written_at),
+                state.plan,
+            ),
         )
 
     @wrap_errors("reading feed states")
@@ -293,12 +423,17 @@ def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
         summary=row["summary"],
         images=tuple(json.loads(row["images"])),
     )
-    decision = StoryDecision(
-        story_id=StoryId(row["story_id"]),
-        level=row["level"],
-        matched_url=row["matched_url"],
-        score=float(row["score"]),
-        evidence=row["evidence"],
+    story_id = row["story_id"]
+    decision = (
+        None
+        if story_id is None
+        else StoryDecision(
+            story_id=StoryId(story_id),
+            level=row["level"],
+            matched_url=row["matched_url"],
+            score=float(row["score"]),
+            evidence=row["evidence"],
+        )
     )
     return StoredArticle(
         article=article,
@@ -324,6 +459,7 @@ def _feed_state_from_row(row: sqlite3.Row) -> FeedState:
         updated=updated,
         digest=row["digest"],
         written_at=updated if written is None else _parse(written),
+        plan=row["plan"],
     )
 
 

@@ -1,0 +1,145 @@
+"""Prepare: the per-document half of ingest, in worker processes when there is much of it.
+
+One input in, one Prepared (article, clean body, digest, fingerprint) or one Skipped out: read
+and decode a seed file, normalize, clean, fingerprint. Nothing here touches the store, so the
+work spreads over every core while the main process stores results and decides stories.
+
+Why processes: the work is CPU-bound Python (tree passes, regexes) that holds the GIL, so
+threads would take turns on one core. concurrent.futures' ProcessPoolExecutor does the pooling;
+workers are forked from the main process when it runs no other thread (they start in
+milliseconds with everything imported), else started by a fork server. Inputs go out in chunks
+and results come back in input order, at most IN_FLIGHT chunks per worker ahead of the consumer,
+so memory stays flat however many files a folder holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from aggregator import dedup
+from aggregator.clean import clean_html
+from aggregator.errors import SourceError
+from aggregator.normalize import article_from_feed_item, article_from_seed
+from aggregator.records import Article, CleanBody, SeedDoc
+from aggregator.sources import Collected
+from aggregator.sources.seeds import SeedInput, load_seed_input
+
+log = logging.getLogger(__name__)
+
+CHUNK = 16  # inputs per task sent to a worker: amortizes the round trip, keeps results small
+IN_FLIGHT = 3  # chunks per worker submitted ahead of the one being consumed
+MIN_PARALLEL = 4 * CHUNK  # below this many inputs, starting workers costs more than it saves
+
+Input = SeedInput | Collected
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """An input turned into everything the store keeps, except its story."""
+
+    origin: str
+    stamp: str
+    article: Article
+    body: CleanBody
+    digest: str  # article_digest(article)
+    fingerprint: dedup.Fingerprint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Skipped:
+    """An input that yields no article, and why."""
+
+    origin: str
+    reason: str
+
+
+def prepare(item: Input, *, via: str) -> Prepared | Skipped:
+    """Read (if a SeedInput), normalize, clean and fingerprint one input; never raises."""
+    collected = load_seed_input(item) if isinstance(item, SeedInput) else item
+    doc = collected.doc
+    if isinstance(doc, SourceError):
+        return Skipped(origin=collected.origin, reason=doc.reason)
+    if doc is None:
+        return Skipped(origin=collected.origin, reason="unchanged")
+    try:
+        if isinstance(doc, SeedDoc):
+            article = article_from_seed(doc, via=via)
+        else:
+            article = article_from_feed_item(doc)
+        body = clean_html(article.raw_html, base_url=article.url)
+        fingerprint = dedup.fingerprint(
+            dedup.DedupDoc(
+                url=article.url,
+                title=article.title,
+                text=body.text,
+                published=article.published,
+                source=article.source,
+                guid=article.guid,
+            )
+        )
+    except SourceError as exc:
+        return Skipped(origin=collected.origin, reason=exc.reason)
+    except Exception as exc:  # one input must never stop the run: log the bug, go on
+        log.exception("prepare.failed origin=%r", collected.origin)
+        return Skipped(
+            origin=collected.origin, reason=f"internal error: {type(exc).__name__}: {exc}"
+        )
+    return Prepared(
+        origin=collected.origin,
+        stamp=collected.stamp,
+        article=article,
+        body=body,
+        digest=article_digest(article),
+        fingerprint=fingerprint,
+    )
+
+
+def article_digest(article: Article) -> str:
+    """Fingerprint of an article version: same title and HTML means the same version."""
+    return hashlib.sha256(f"{article.title}\n{article.raw_html}".encode()).hexdigest()
+
+
+def prepare_all(items: Sequence[Input], *, via: str, jobs: int) -> Iterator[Prepared | Skipped]:
+    """Prepare every item, in `jobs` worker processes when that pays; results in input order."""
+    if jobs <= 1 or len(items) < MIN_PARALLEL:
+        for item in items:
+            yield prepare(item, via=via)
+        return
+    chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
+    done = 0
+    try:
+        for results in _in_workers(chunks, via=via, jobs=jobs):
+            yield from results
+            done += 1
+    except BrokenProcessPool:
+        # A worker died (killed, out of memory): finish here rather than lose the run.
+        log.error("prepare.workers_lost remaining=%d; going on in one process", len(chunks) - done)
+        for chunk in chunks[done:]:
+            for item in chunk:
+                yield prepare(item, via=via)
+
+
+def _in_workers(
+    chunks: list[Sequence[Input]], *, via: str, jobs: int
+) -> Iterator[list[Prepared | Skipped]]:
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        waiting: deque[Future[list[Prepared | Skipped]]] = deque()
+        upcoming = deque(chunks)
+        while upcoming or waiting:
+            while upcoming and len(waiting) < jobs * IN_FLIGHT:
+                waiting.append(pool.submit(_prepare_chunk, upcoming.popleft(), via))
+            yield waiting.popleft().result()
+
+
+def _prepare_chunk(chunk: Sequence[Input], via: str) -> list[Prepared | Skipped]:
+    return [prepare(item, via=via) for item in chunk]

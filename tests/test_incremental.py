@@ -1,0 +1,182 @@
+"""Incremental and parallel builds (issue 5): workers change nothing, rebuilds do only what changed.
+
+Real CLI subprocesses and real SQLite files. The corpus is test_crash's: the sample seeds'
+markup with new URLs, titles, text and one day per article, so every file is its own story.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aggregator import app, dedup
+from aggregator.config import load_config
+from tests.conftest import ROOT, SAMPLE_SEEDS
+from tests.test_crash import make_corpus, write_config
+
+PARALLEL_FILES = 80  # above prepare.MIN_PARALLEL, so --jobs 2 really uses workers
+
+
+def build(root: Path, *args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "aggregator", "build", "--config", "config.toml", *args],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def articles(root: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(root / "state" / "agg.db") as con:
+        rows = con.execute(
+            "SELECT url, story_id, level, matched_url, title, published, body_html, body_text,"
+            " fingerprint FROM articles ORDER BY url"
+        ).fetchall()
+    con.close()
+    return rows
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return make_corpus(tmp_path_factory.mktemp("corpus") / "pool", PARALLEL_FILES)
+
+
+def site_with(root: Path, files: list[Path]) -> Path:
+    write_config(root)
+    for path in files:
+        shutil.copy(path, root / "seeds" / path.name)
+    return root
+
+
+class TestParallelBuild:
+    def test_workers_give_what_one_process_gives(self, corpus: list[Path], tmp_path: Path) -> None:
+        """--jobs 2 and --jobs 1 store the same articles, stories and decisions."""
+        serial = site_with(tmp_path / "serial", corpus)
+        parallel = site_with(tmp_path / "parallel", corpus)
+        build(serial, "--jobs", "1")
+        summary = build(parallel, "--jobs", "2")
+        assert f"{PARALLEL_FILES} new articles" in summary
+        assert articles(parallel) == articles(serial)
+        for name in ("all.atom", "korea.atom", "russia.atom"):
+            assert (parallel / "feeds" / name).exists()
+
+    def test_oldest_article_founds_the_story_whatever_the_file_order(self, tmp_path: Path) -> None:
+        """Stories are decided earliest published first, not in file-name order."""
+        rfi, bbc = SAMPLE_SEEDS[0], SAMPLE_SEEDS[1]  # one event: RFI and BBC arrival reports
+        one = site_with(tmp_path / "one", [])
+        shutil.copy(rfi, one / "seeds" / "a.txt")
+        shutil.copy(bbc, one / "seeds" / "b.txt")
+        two = site_with(tmp_path / "two", [])
+        shutil.copy(rfi, two / "seeds" / "b.txt")
+        shutil.copy(bbc, two / "seeds" / "a.txt")
+        build(one)
+        build(two)
+        assert [row[:4] for row in articles(one)] == [row[:4] for row in articles(two)]
+
+
+class TestRebuild:
+    def test_unchanged_files_are_not_read(self, corpus: list[Path], tmp_path: Path) -> None:
+        """A file with the same size and mtime is not read again, even if its bytes differ."""
+        root = site_with(tmp_path, corpus[:10])
+        build(root)
+        before = articles(root)
+        victim = root / "seeds" / corpus[0].name
+        stat = victim.stat()
+        victim.write_bytes(b"\0" * stat.st_size)  # unreadable as a seed, were it read
+        os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        summary = build(root)
+        assert "read 10 files (10 unchanged)" in summary and "skipped 0 files" in summary
+        assert articles(root) == before
+
+    def test_nothing_changed_writes_no_feed(self, corpus: list[Path], tmp_path: Path) -> None:
+        root = site_with(tmp_path, corpus[:10])
+        build(root)
+        before = mtimes(root / "feeds")
+        assert "wrote 0 of 3 feeds" in build(root)
+        assert mtimes(root / "feeds") == before
+
+    def test_deleted_feed_is_written_again(self, corpus: list[Path], tmp_path: Path) -> None:
+        root = site_with(tmp_path, corpus[:10])
+        build(root)
+        data = (root / "feeds" / "korea.atom").read_bytes()
+        (root / "feeds" / "korea.atom").unlink()
+        assert "wrote 1 of 3 feeds" in build(root)
+        assert (root / "feeds" / "korea.atom").read_bytes() == data
+
+    def test_article_outside_every_feed_rewrites_nothing(
+        self, corpus: list[Path], tmp_path: Path
+    ) -> None:
+        """With max_entries = 3, an article older than every entry leaves all feeds alone."""
+        root = site_with(tmp_path, corpus[5:15])
+        config = root / "config.toml"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("[output]\n", "[output]\nmax_entries = 3\n"))
+        build(root)
+        before = mtimes(root / "feeds")
+        shutil.copy(corpus[0], root / "seeds" / corpus[0].name)  # article 0: the oldest day
+        summary = build(root)
+        assert "1 new articles" in summary and "wrote 0 of 3 feeds" in summary
+        assert mtimes(root / "feeds") == before
+        shutil.copy(corpus[20], root / "seeds" / corpus[20].name)  # the newest day
+        assert "wrote 0 of 3 feeds" not in build(root)
+
+    def test_changed_topics_rematch_every_story(self, corpus: list[Path], tmp_path: Path) -> None:
+        """Editing a topic's keywords re-matches stored stories; the topic feed follows."""
+        root = site_with(tmp_path, corpus[:10])
+        build(root)
+        config = root / "config.toml"
+        text = config.read_text(encoding="utf-8")
+        # Article n's title and paragraphs end in n: only article 3 has a whole word "3".
+        config.write_text(text.replace('include = ["朝鲜", "金正恩"]', 'include = ["3"]'))
+        summary = build(root)
+        assert "0 new articles" in summary
+        korea = (root / "feeds" / "korea.atom").read_text(encoding="utf-8")
+        assert korea.count("<entry>") == 1 and "/00003/" in korea
+
+    def test_stale_fingerprints_are_computed_again(
+        self, corpus: list[Path], tmp_path: Path
+    ) -> None:
+        """Fingerprints of an older FINGERPRINT_VERSION are recomputed when the index loads."""
+        root = site_with(tmp_path, corpus[:6])
+        build(root)
+        fresh = articles(root)
+        with sqlite3.connect(root / "state" / "agg.db") as con:
+            con.execute("UPDATE articles SET fingerprint = json_set(fingerprint, '$.version', 0)")
+        con.close()
+        shutil.copy(corpus[6], root / "seeds" / corpus[6].name)  # something to decide
+        build(root)
+        after = {row[0]: row for row in articles(root)}
+        for row in fresh:
+            assert after[row[0]][:8] == row[:8]
+            assert json.loads(str(after[row[0]][8]))["version"] == dedup.FINGERPRINT_VERSION
+
+    def test_pending_articles_of_a_killed_run_are_decided(
+        self, corpus: list[Path], tmp_path: Path
+    ) -> None:
+        """Articles stored but left without a story are given theirs by the next build."""
+        root = site_with(tmp_path, corpus[:6])
+        build(root)
+        decided = articles(root)
+        with sqlite3.connect(root / "state" / "agg.db") as con:
+            con.execute("UPDATE articles SET story_id = NULL WHERE url IN"
+                        " (SELECT url FROM articles ORDER BY url LIMIT 3)")  # fmt: skip
+        con.close()
+        cfg = load_config(root / "config.toml")
+        result = app.build(cfg)
+        assert result.ingest.unchanged_files == 6
+        assert articles(root) == decided
