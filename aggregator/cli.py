@@ -82,7 +82,12 @@ def cli(verbose: int, quiet: bool) -> None:
     default=0,
     help="Worker processes that read and clean changed files; 0 (default) is one per core.",
 )
-def build(config_path: Path, jobs: int) -> None:
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="Also poll every live feed source once (conditional GET), as `run` would.",
+)
+def build(config_path: Path, jobs: int, fetch: bool) -> None:
     """Ingest seeds, group articles into stories, write feeds/ once, then exit.
 
     Only new or changed seed files are read, and only feeds whose entries changed are written.
@@ -92,7 +97,7 @@ def build(config_path: Path, jobs: int) -> None:
     cfg = _load(config_path)
     workers = jobs or os.cpu_count() or 1
     with errors_as_exit_codes(), progress_reporter(sys.stderr) as progress:
-        result = app.build(cfg, jobs=workers, progress=progress)
+        result = app.build(cfg, jobs=workers, fetch=fetch, progress=progress)
     click.echo(result.summary())
 
 

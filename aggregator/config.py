@@ -63,6 +63,9 @@ class ServeConfig:
     port: int = 8080
 
 
+MAX_FEED_MB = 1024  # the largest `max_mb` a feed source may set
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceConfig:
     name: str
@@ -71,6 +74,7 @@ class SourceConfig:
     url: str | None = None
     interval: timedelta = timedelta(minutes=30)
     timeout: timedelta = timedelta(seconds=20)  # a live feed's connect/read timeout
+    max_mb: int = 5  # a live feed's largest accepted response, in MiB (decompressed)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -270,7 +274,7 @@ def _source(raw: dict[str, Any], key: str, path: Path, base: Path) -> SourceConf
     if not source.name.strip():
         raise ConfigError(path, f"{key}.name", "must not be empty")
     if source.kind == "seeds":
-        for feed_only in ("url", "timeout"):
+        for feed_only in ("url", "timeout", "max_mb"):
             if feed_only in raw:
                 raise ConfigError(
                     path, f"{key}.{feed_only}", f'only a kind = "feed" source has a {feed_only}'
@@ -285,6 +289,10 @@ def _source(raw: dict[str, Any], key: str, path: Path, base: Path) -> SourceConf
         raise ConfigError(path, f"{key}.url", f"expected an http(s) URL, got {source.url!r}")
     if source.path is not None:
         raise ConfigError(path, f"{key}.path", 'only a kind = "seeds" source has a path')
+    if not 1 <= source.max_mb <= MAX_FEED_MB:
+        raise ConfigError(
+            path, f"{key}.max_mb", f"expected 1 to {MAX_FEED_MB}, got {source.max_mb}"
+        )
     return source
 
 

@@ -225,6 +225,7 @@ def write_config(work: Path, seeds: Path, *, feed_urls: list[str] | None = None)
         lines += ["[[sources]]", 'name = "added"', 'kind = "seeds"', 'path = "added"']
     for number, url in enumerate(feed_urls or []):
         lines += ["[[sources]]", f'name = "feed-{number:02d}"', 'kind = "feed"', f"url = {q(url)}"]
+        lines += ["max_mb = 16"]  # 500 full-text items pass the 5 MiB default
     for slug, title, include in TOPICS:
         words = ", ".join(q(w) for w in include)
         lines += ["[[topics]]", f"slug = {q(slug)}", f"title = {q(title)}", f"include = [{words}]"]

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -335,5 +335,5 @@ def english_item(n: int) -> dict[str, object]:
         "link": f"https://news.example.org/reports/{n}",
         "guid": f"tag:news.example.org,2023:{n}",
         "html": body,
-        "pubdate": datetime(2023, 9, 1 + n, 8, 0, tzinfo=UTC),
+        "pubdate": datetime(2023, 9, 1, 8, 0, tzinfo=UTC) + timedelta(days=n),
     }

@@ -19,6 +19,7 @@ import pytest
 from aggregator import app, dedup
 from aggregator.config import load_config
 from tests.conftest import ROOT, SAMPLE_SEEDS
+from tests.origin import Origin, Route, english_item, rss_feed
 from tests.test_crash import make_corpus, write_config
 
 PARALLEL_FILES = 80  # above prepare.MIN_PARALLEL, so --jobs 2 really uses workers
@@ -180,3 +181,32 @@ class TestRebuild:
         result = app.build(cfg)
         assert result.ingest.unchanged_files == 6
         assert articles(root) == decided
+
+
+class TestBuildFetch:
+    def test_fetch_polls_each_feed_once_and_remembers_validators(
+        self, tmp_path: Path, origin: Origin
+    ) -> None:
+        """`build --fetch` ingests live items in workers; a second build is answered with 304."""
+        items = [english_item(n) for n in range(1, PARALLEL_FILES + 1)]
+        origin.routes["/big.rss"] = Route(body=rss_feed(items))
+        origin.routes["/small.rss"] = Route(body=rss_feed([english_item(500)]))
+        origin.routes["/broken.rss"] = Route(status=500, body=b"down")
+        sources = "".join(
+            f'[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{origin.url(path)}"\n\n'
+            for name, path in (("big", "/big.rss"), ("small", "/small.rss"), ("bad", "/broken.rss"))
+        )
+        (tmp_path / "config.toml").write_text(
+            '[storage]\npath = "state/agg.db"\n' + sources, encoding="utf-8"
+        )
+        first = build(tmp_path, "--fetch", "--jobs", "2")
+        assert f"{PARALLEL_FILES + 1} new articles" in first
+        assert "skipped 1 files" in first and "HTTP 500" in first
+        titles = {row[4] for row in articles(tmp_path)}
+        assert "North Korea trade report number 7" in titles
+        second = build(tmp_path, "--fetch")
+        assert "0 new articles" in second
+        assert origin.conditional_count("/big.rss") == 1
+        assert origin.count("/broken.rss") == 2
+        assert "wrote 0 of 1 feeds" in build(tmp_path)  # no --fetch: no request at all
+        assert origin.count("/big.rss") == 2

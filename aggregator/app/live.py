@@ -27,7 +27,7 @@ from aggregator.records import SourceState
 from aggregator.sources import Collected
 from aggregator.sources.feeds import FeedSource
 from aggregator.sources.fetch import make_client
-from aggregator.sources.polling import is_due
+from aggregator.sources.polling import current_state, is_due
 from aggregator.sources.seeds import SeedFolder
 from aggregator.store import Store
 
@@ -189,14 +189,6 @@ def _source_failure(collected: list[Collected], *, origin: str) -> SourceError |
         if item.origin == origin and isinstance(item.doc, SourceError):
             return item.doc
     return None
-
-
-def current_state(stored: SourceState | None, source: SourceConfig) -> SourceState:
-    """The remembered state, unless the configured URL changed: then the source starts afresh
-    (a 301-moved URL, a 410 disable and old validators belong to the old URL)."""
-    if stored is not None and stored.configured_url == source.url:
-        return stored
-    return SourceState(name=source.name, url=source.url, configured_url=source.url)
 
 
 def health_report(

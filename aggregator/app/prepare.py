@@ -19,10 +19,11 @@ import logging
 import multiprocessing
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aggregator import dedup
 from aggregator.clean import clean_html
@@ -39,6 +40,8 @@ IN_FLIGHT = 3  # chunks per worker submitted ahead of the one being consumed
 MIN_PARALLEL = 4 * CHUNK  # below this many inputs, starting workers costs more than it saves
 
 Input = SeedInput | Collected
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,33 +116,37 @@ def prepare_all(items: Sequence[Input], *, via: str, jobs: int) -> Iterator[Prep
         for item in items:
             yield prepare(item, via=via)
         return
-    chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
+    chunks = [(items[start : start + CHUNK], via) for start in range(0, len(items), CHUNK)]
+    for results in map_in_workers(_prepare_chunk, chunks, jobs=jobs):
+        yield from results
+
+
+def map_in_workers(func: Callable[[A], R], tasks: Sequence[A], *, jobs: int) -> Iterator[R]:
+    """`func` over `tasks` in `jobs` processes, results in task order, a few tasks ahead.
+
+    If a worker dies (killed, out of memory), the tasks without a result run in this process:
+    the run finishes rather than losing what was read.
+    """
+    method = "fork" if threading.active_count() == 1 else "forkserver"
     done = 0
     try:
-        for results in _in_workers(chunks, via=via, jobs=jobs):
-            yield from results
-            done += 1
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context(method)
+        ) as pool:
+            waiting: deque[Future[R]] = deque()
+            upcoming = deque(tasks)
+            while upcoming or waiting:
+                while upcoming and len(waiting) < jobs * IN_FLIGHT:
+                    waiting.append(pool.submit(func, upcoming.popleft()))
+                result = waiting.popleft().result()
+                done += 1
+                yield result
     except BrokenProcessPool:
-        # A worker died (killed, out of memory): finish here rather than lose the run.
-        log.error("prepare.workers_lost remaining=%d; going on in one process", len(chunks) - done)
-        for chunk in chunks[done:]:
-            for item in chunk:
-                yield prepare(item, via=via)
+        log.error("workers.lost remaining=%d; going on in one process", len(tasks) - done)
+        for task in tasks[done:]:
+            yield func(task)
 
 
-def _in_workers(
-    chunks: list[Sequence[Input]], *, via: str, jobs: int
-) -> Iterator[list[Prepared | Skipped]]:
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        waiting: deque[Future[list[Prepared | Skipped]]] = deque()
-        upcoming = deque(chunks)
-        while upcoming or waiting:
-            while upcoming and len(waiting) < jobs * IN_FLIGHT:
-                waiting.append(pool.submit(_prepare_chunk, upcoming.popleft(), via))
-            yield waiting.popleft().result()
-
-
-def _prepare_chunk(chunk: Sequence[Input], via: str) -> list[Prepared | Skipped]:
+def _prepare_chunk(task: tuple[Sequence[Input], str]) -> list[Prepared | Skipped]:
+    chunk, via = task
     return [prepare(item, via=via) for item in chunk]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aggregator.app.fetching import ingest_feeds
 from aggregator.app.ingest import IngestStats, decide_pending, ingest_seed_folder, load_index
 from aggregator.app.publishing import PublishStats, load_stories, newest, publish
 from aggregator.config import Config
@@ -42,11 +43,14 @@ class BuildResult:
         return "\n".join([line, *(f"skipped {s.origin}: {s.reason}" for s in i.skipped)])
 
 
-def build(cfg: Config, *, jobs: int = 1, progress: Progress | None = None) -> BuildResult:
+def build(
+    cfg: Config, *, jobs: int = 1, fetch: bool = False, progress: Progress | None = None
+) -> BuildResult:
     """Ingest every seed folder, decide stories, write the feeds that changed (one-shot).
 
     `jobs` worker processes prepare changed files. With nothing changed, no file is read, the
-    story index is not loaded and no feed is rendered.
+    story index is not loaded and no feed is rendered. With `fetch`, every enabled live feed
+    is polled once too (aggregator.app.fetching).
 
     Raises:
         StorageError: the store cannot be opened or written.
@@ -58,6 +62,9 @@ def build(cfg: Config, *, jobs: int = 1, progress: Progress | None = None) -> Bu
         stats = IngestStats()
         for source in sources_from_config(cfg):
             ingest_seed_folder(store, source, stats=stats, now=now, jobs=jobs, progress=progress)
+        if fetch:
+            feeds = [s for s in cfg.sources if s.kind == "feed"]
+            ingest_feeds(store, feeds, stats=stats, now=now, jobs=jobs)
         if store.pending_urls():
             decide_pending(store, load_index(store, cfg), stats=stats, now=now)
         published = publish(store, cfg, now=now)

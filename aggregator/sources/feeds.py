@@ -23,7 +23,7 @@ from aggregator.errors import FeedParseError
 from aggregator.records import FeedItem, SourceState
 from aggregator.sources import Collected, Progress
 from aggregator.sources.feedformat import parse_feed
-from aggregator.sources.fetch import MAX_FEED_BYTES, Fetched, FetchFailed, NotModified, fetch_feed
+from aggregator.sources.fetch import Fetched, FetchFailed, NotModified, fetch_feed
 from aggregator.sources.polling import (
     GONE_ERROR,
     after_failure,
@@ -34,6 +34,7 @@ from aggregator.sources.polling import (
 
 log = logging.getLogger(__name__)
 
+MIB = 1024 * 1024
 DEADLINE_TIMEOUTS = 3  # a whole fetch (redirects, a trickling body) may take this many timeouts
 
 
@@ -48,7 +49,7 @@ class FeedSource:
         *,
         now: datetime,
         jitter: float = 0.0,
-        max_bytes: int = MAX_FEED_BYTES,
+        max_bytes: int | None = None,
     ) -> None:
         if cfg.url is None:
             raise ValueError(f"source {cfg.name}: a feed source needs a url")
@@ -63,7 +64,7 @@ class FeedSource:
         self._client = client
         self._now = now
         self._jitter = jitter
-        self._max_bytes = max_bytes
+        self._max_bytes = max_bytes if max_bytes is not None else cfg.max_mb * MIB
 
     @property
     def url(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from aggregator.config import SourceConfig
 from aggregator.records import SourceState
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -140,3 +141,11 @@ def after_gone(state: SourceState, *, now: datetime) -> SourceState:
 def _ceiling(interval: timedelta) -> timedelta:
     # A source polled less often than MAX_BACKOFF is never retried sooner than its interval.
     return max(MAX_BACKOFF, interval)
+
+
+def current_state(stored: SourceState | None, source: SourceConfig) -> SourceState:
+    """The remembered state, unless the configured URL changed: then the source starts afresh
+    (a 301-moved URL, a 410 disable and old validators belong to the old URL)."""
+    if stored is not None and stored.configured_url == source.url:
+        return stored
+    return SourceState(name=source.name, url=source.url, configured_url=source.url)
