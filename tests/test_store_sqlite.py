@@ -122,7 +122,8 @@ class TestSqliteStore:
         add(store, early)
         [(state, members)] = list(store.iter_stories())
         assert state.id == "s1"
-        assert [m.article.url for m in members] == [early.article.url, late.article.url]
+        assert [m.url for m in members] == [early.article.url, late.article.url]
+        assert members[0].html == early.body.html and members[0].decision == early.decision
 
     def test_source_state_round_trip(self, store: SqliteStore) -> None:
         """Source fetch state (validators, errors, backoff) survives a write and read."""

@@ -15,7 +15,6 @@ from aggregator.publish.render import FeedMeta, render_feed, render_index, rende
 from aggregator.publish.write import remove_stale, remove_temp_files, write_atomic
 from aggregator.records import (
     FeedState,
-    StoredArticle,
     Story,
     StoryId,
     StoryMember,
@@ -47,30 +46,12 @@ def load_stories(store: Store, cfg: Config) -> list[Story]:
     return [replace(story, topics=topics.match(story)) for story in stories]
 
 
-def _story(state: StoryState, rows: Sequence[StoredArticle]) -> Story:
-    members = tuple(_member(row) for row in rows)
+def _story(state: StoryState, members: Sequence[StoryMember]) -> Story:
     return Story(
         id=state.id,
-        members=members,
+        members=tuple(members),
         published=min(m.published for m in members),
         updated=state.updated,
-    )
-
-
-def _member(row: StoredArticle) -> StoryMember:
-    a, body = row.article, row.body
-    return StoryMember(
-        url=a.url,
-        title=a.title,
-        source=a.source,
-        via=a.via,
-        published=a.published,
-        html=body.html,
-        text=body.text,
-        summary=body.summary,
-        author=a.author,
-        language=a.language,
-        decision=row.decision,
     )
 
 

@@ -6,7 +6,7 @@ default (one file, WAL mode); the Store protocol is what a PostgreSQL backend wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -20,6 +20,7 @@ from aggregator.records import (
     StoredArticle,
     StoryDecision,
     StoryId,
+    StoryMember,
     StoryState,
     StorySummary,
 )
@@ -79,9 +80,9 @@ class Store(Protocol):
         ...
 
     def iter_stories(
-        self, ids: Iterable[StoryId] | None = None
-    ) -> Iterator[tuple[StoryState, list[StoredArticle]]]:
-        """Every story (or those in `ids`) with its members (earliest published first)."""
+        self, ids: Sequence[StoryId] | None = None
+    ) -> Iterator[tuple[StoryState, list[StoryMember]]]:
+        """Every story (or those in `ids`, in that order) with its members, earliest first."""
         ...
 
     def changed_story_ids(self) -> list[StoryId]:

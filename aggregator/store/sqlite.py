@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from aggregator.records import (
     StoredArticle,
     StoryDecision,
     StoryId,
+    StoryMember,
     StoryState,
     StorySummary,
 )
@@ -283,21 +284,30 @@ class SqliteStore:
 
     @wrap_errors("reading stories")
     def iter_stories(
-        self, ids: Iterable[StoryId] | None = None
-    ) -> Iterator[tuple[StoryState, list[StoredArticle]]]:
+        self, ids: Sequence[StoryId] | None = None
+    ) -> Iterator[tuple[StoryState, list[StoryMember]]]:
         if ids is None:
-            stories = [
-                _story_from_row(r) for r in self._db.execute("SELECT * FROM stories ORDER BY id")
+            ids = [
+                StoryId(row[0]) for row in self._db.execute("SELECT id FROM stories ORDER BY id")
             ]
-        else:
-            stories = [story for i in ids if (story := self.get_story(i)) is not None]
-        for story in stories:
+        for start in range(0, len(ids), _MAX_PARAMS):
+            part = ids[start : start + _MAX_PARAMS]
+            marks = ",".join("?" * len(part))
+            states = {
+                row["id"]: _story_from_row(row)
+                for row in self._db.execute(f"SELECT * FROM stories WHERE id IN ({marks})", part)
+            }
+            members: dict[str, list[StoryMember]] = {}
             rows = self._db.execute(
-                "SELECT * FROM articles WHERE story_id = ? ORDER BY published_utc, url",
-                (story.id,),
-            ).fetchall()
-            if rows:
-                yield story, [_stored_article_from_row(r) for r in rows]
+                f"SELECT {_MEMBER_COLUMNS} FROM articles WHERE story_id IN ({marks})"
+                " ORDER BY published_utc, url",
+                part,
+            )
+            for row in rows:
+                members.setdefault(row["story_id"], []).append(_member_from_row(row))
+            for story_id in part:
+                if story_id in states and story_id in members:
+                    yield states[story_id], members[story_id]
 
     @wrap_errors("reading stories")
     def changed_story_ids(self) -> list[StoryId]:
@@ -441,6 +451,36 @@ def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
         decision=decision,
         digest=row["digest"],
         fingerprint=json.loads(row["fingerprint"]),
+    )
+
+
+_MEMBER_COLUMNS = (
+    "url, story_id, title, published, source, via, body_html, body_text, summary, author,"
+    " language, level, matched_url, score, evidence"
+)
+
+
+def _member_from_row(row: sqlite3.Row) -> StoryMember:
+    """A story member: what publishing and topics read (not the raw HTML, not the text's
+    fingerprint), so loading stories reads a fraction of each row."""
+    return StoryMember(
+        url=row["url"],
+        title=row["title"],
+        source=row["source"],
+        via=row["via"],
+        published=_parse(row["published"]),
+        html=row["body_html"],
+        text=row["body_text"],
+        summary=row["summary"],
+        author=row["author"],
+        language=row["language"],
+        decision=StoryDecision(
+            story_id=StoryId(row["story_id"]),
+            level=row["level"],
+            matched_url=row["matched_url"],
+            score=float(row["score"]),
+            evidence=row["evidence"],
+        ),
     )
 
 
