@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,10 +27,19 @@ from aggregator.dedup import (
     new_story_id,
 )
 from aggregator.dedup.eventdates import mentioned_dates
-from aggregator.dedup.shingles import signature_jaccard
+from aggregator.dedup.shingles import (
+    MINHASH_SCHEME,
+    MINHASH_SEED,
+    NUM_PERM,
+    minhash_signature,
+    shingle_hashes,
+    signature_jaccard,
+    unit_hashes,
+)
+from aggregator.dedup.termindex import TermIndex
 from aggregator.errors import StorageError
 from aggregator.records import StoryDecision, StoryId
-from aggregator.textfold import fold
+from aggregator.textfold import fold, shingle_units
 from tests.conftest import SAMPLE_SEEDS
 
 # Publication time and outlet of each sample seed, by file-name prefix.
@@ -309,6 +319,43 @@ class TestNearDuplicate:
         assert signature_jaccard(a.signature, b.signature) < 0.2
 
 
+class TestSignature:
+    @pytest.mark.parametrize("text", [QUAKE_WIRE.text, LIBYA_HANT.text, LIBYA_HANS.text * 30])
+    def test_signature_is_datasketch_minhash_of_our_shingle_hashes(self, text: str) -> None:
+        """minhash_signature equals datasketch's MinHash fed our hashes: only hashing changed."""
+        units = shingle_units(fold(text))
+        reference = MinHash(
+            num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME, hashfunc=int
+        )
+        reference.update_batch(shingle_hashes(units).tolist())
+        assert minhash_signature(units) == tuple(reference.hashvalues.tolist())
+
+    def test_unit_hashes_are_pinned(self) -> None:
+        """Unit hashes are a fixed function of the text: the same in every process and run."""
+        assert unit_hashes(["kim", "金", "2023"]).tolist() == [
+            0x2A657CE99E93DDE2,
+            0xDC88C767FA297C78,
+            0xD8D9B8EAB0C4E805,
+        ]
+
+    def test_unit_hash_depends_on_the_unit_only(self) -> None:
+        """A unit hashes alike wherever it stands, and different units hash apart."""
+        a = unit_hashes(["kim", "ab", "金"]).tolist()
+        b = unit_hashes(["金", "x" * 300, "kim"]).tolist()
+        assert (a[0], a[2]) == (b[2], b[0])
+        assert len(set(unit_hashes(["ab", "ba", "a", "b", "aa", "aaa"]).tolist())) == 6
+
+    def test_shingles_are_ordered_runs_of_three_units(self) -> None:
+        """Reordering units inside a shingle changes its hash; repeating it does not."""
+        abc, acb = shingle_hashes(["a", "b", "c"]), shingle_hashes(["a", "c", "b"])
+        assert abc.tolist() != acb.tolist()
+        assert shingle_hashes(["a", "b", "c", "a", "b", "c"]).tolist()[3] == abc.tolist()[0]
+
+    def test_short_texts_get_no_signature(self) -> None:
+        """Fewer than MIN_TEXT_UNITS units: no signature."""
+        assert minhash_signature(["word"] * 19) == ()
+
+
 class TestSameStory:
     def test_traditional_and_simplified_reports_are_one_story(self) -> None:
         """One event told in 简体 by one outlet and in 繁體 by another is one story."""
@@ -368,6 +415,60 @@ class TestStoryIndex:
             "same_article"
         )
 
+    def test_batch_overlaps_equal_score_pair(self) -> None:
+        """The index's batch overlap of every candidate equals score_pair's, up to rounding."""
+        docs = [QUAKE_WIRE, QUAKE_PRESS, SUMMIT, LIBYA_HANS, LIBYA_HANT, LIBYA_FOLLOW_UP, IPHONE]
+        index = StoryIndex(DedupConfig(window_hours=24 * 365))
+        for d in docs:
+            index.add(fingerprint(d), StoryId(d.url))
+        for d in docs:
+            query = fingerprint(replace(d, url=d.url + "?copy"))
+            found = index._terms.story_candidates(
+                query,
+                exclude=query.url,
+                window=index.config.window,
+                n_docs=len(index),
+                query_terms=32,
+                posting_docs=1000,
+                limit=64,
+            )
+            assert d.url in found.urls
+            for url, overlap in zip(found.urls, found.overlaps, strict=True):
+                other = fingerprint(next(x for x in docs if x.url == url))
+                assert overlap == pytest.approx(index.similarity(query, other).overlap, abs=1e-12)
+
+    def test_candidates_are_the_most_sharing_then_by_url(self) -> None:
+        """Past the limit, candidates sharing more rare terms win; ties go by URL."""
+        terms = TermIndex()
+        now = datetime(2023, 9, 12, tzinfo=UTC)
+        for n in range(6):
+            extra = ("rare",) if n in (4, 5) else ()
+            terms.add(f"https://x.example/{n}", ("common", *extra), (), now)
+        query = replace(
+            fingerprint(SUMMIT), terms=("common", "rare"), title_terms=(), published=now
+        )
+        found = terms.story_candidates(
+            query,
+            exclude="",
+            window=timedelta(hours=1),
+            n_docs=6,
+            query_terms=32,
+            posting_docs=1000,
+            limit=3,
+        )
+        assert sorted(found.urls) == [f"https://x.example/{n}" for n in (0, 4, 5)]
+
+    def test_replaced_url_leaves_no_trace_in_doc_freq(self) -> None:
+        """Adding a URL again counts its terms once, and only the latest version's."""
+        index = StoryIndex(DedupConfig())
+        index.add(fingerprint(QUAKE_WIRE), StoryId("s1"))
+        edited = fingerprint(replace(QUAKE_WIRE, title=SUMMIT.title, text=SUMMIT.text))
+        index.add(edited, StoryId("s1"))
+        only = StoryIndex(DedupConfig())
+        only.add(edited, StoryId("s1"))
+        assert dict(index._terms.doc_freq) == dict(only._terms.doc_freq)
+        assert index.assign(fingerprint(QUAKE_PRESS)).level == "new"
+
     def test_explain_reports_every_level(self) -> None:
         """explain gives the facts of level 1, the Jaccard of level 2 and the story score."""
         index = StoryIndex(DedupConfig())
@@ -405,6 +506,29 @@ class TestFingerprintDict:
         data["signature"] = ["x"]
         with pytest.raises(StorageError, match="signature"):
             fingerprint_from_dict(data)
+
+    @pytest.mark.parametrize("signature", ["not base64!", "AAAA", "AAAAAA==", [1, 2]])
+    def test_bad_signature_raises_storage_error(self, signature: object) -> None:
+        """A signature that is not base64 of NUM_PERM uint32 values (or none) is reported."""
+        data = fingerprint_to_dict(fingerprint(SUMMIT))
+        data["signature"] = signature
+        with pytest.raises(StorageError, match="signature"):
+            fingerprint_from_dict(data)
+
+    def test_signature_is_stored_as_base64_of_uint32(self) -> None:
+        """The stored signature is one compact string; it decodes to the same values."""
+        fp = fingerprint(QUAKE_WIRE)
+        data = fingerprint_to_dict(fp)
+        assert isinstance(data["signature"], str)
+        assert fingerprint_from_dict(data).signature == fp.signature
+
+    def test_version_1_dict_still_loads(self) -> None:
+        """A version-1 fingerprint (signature as a list of numbers) loads and keeps version 1."""
+        fp = fingerprint(QUAKE_WIRE)
+        data = fingerprint_to_dict(fp) | {"version": 1, "signature": list(fp.signature)}
+        loaded = fingerprint_from_dict(json.loads(json.dumps(data)))
+        assert loaded == replace(fp, version=1)
+        assert fp.version == 2
 
 
 MIXED_ALPHABET = list("金正恩俄罗斯羅普京朝鲜鮮会談谈周二三9月12日 KimPutinkorea,.。\n")

@@ -11,7 +11,9 @@ Pure: no I/O, no clock; times come from the articles.
 2. near_duplicate: estimated Jaccard of text shingles >= `dedup.near_duplicate`, any outlet,
    any time. Shingles are 3 consecutive units (a CJK character or a word), see
    aggregator.dedup.shingles. MinHash LSH (datasketch) finds candidates without comparing against
-   every stored article; each candidate is confirmed on its estimated Jaccard.
+   every stored article; each candidate is confirmed on its estimated Jaccard. The shingles are
+   hashed with numpy, then permuted with datasketch's own MinHash parameters (the shingles
+   module says why).
 3. same_story: a report of the same event by another outlet, published within
    `dedup.window_hours` of a member of the story (aggregator.dedup.similarity computes it):
 
@@ -42,17 +44,24 @@ Pure: no I/O, no clock; times come from the articles.
    Two articles of the same outlet join only at score >= 1 - (1 - story) / 3 (0.83 at the
    default): an outlet publishes many pieces on one topic, and its copies of one piece
    are caught by levels 1 and 2.
+
+   Candidates are the indexed articles within the window that share the most of the
+   article's MAX_QUERY_TERMS rarest terms, never a scan. The overlaps of all candidates of
+   one article are computed together (aggregator.dedup.termindex), and only candidates whose
+   bound relatedness × (1 + closeness) / 2 (dates at their most, 1) reaches `dedup.story`
+   are scored in full.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TypeVar
 
+import numpy as np
 from datasketch import MinHashLSH
 
 from aggregator.config import DedupConfig
@@ -71,14 +80,17 @@ from aggregator.dedup.similarity import (
     StoryScore,
     lead_end,
     score_pair,
+    shared_terms,
+    story_score,
     story_terms,
-    term_weights,
 )
+from aggregator.dedup.termindex import BOUND_MARGIN, TermIndex
 from aggregator.errors import StorageError
 from aggregator.records import DedupLevel, StoryDecision, StoryId
 from aggregator.textfold import fold, shingle_units, strip_whitespace
 
-FINGERPRINT_VERSION = 1  # bump when fingerprint() changes, so stored ones get recomputed
+# Bump when fingerprint() changes, so stored ones get recomputed. 2: numpy shingle hashes.
+FINGERPRINT_VERSION = 2
 SAME_OUTLET_SHARE = 1 / 3  # same-outlet bar: this share of the way from `story` to 1 remains
 # Level-3 candidates come from the rarest terms of the incoming article, never from a scan.
 MAX_QUERY_TERMS = 32
@@ -113,7 +125,7 @@ class Fingerprint:
     guid: str | None
     text_hash: str  # sha1 of the folded text with whitespace removed
     text_units: int  # CJK characters plus words in the text
-    signature: tuple[int, ...]  # MinHash hash values; () when the text is too short
+    signature: tuple[int, ...]  # MinHash hash values (uint32); () when the text is too short
     terms: tuple[str, ...]  # title+lead terms, folded to Simplified and lower case, sorted
     title_terms: tuple[str, ...]  # the subset that occurs in the title
     dates: tuple[date, ...]  # days the title+lead names, first mention first
@@ -147,7 +159,11 @@ def new_story_id(url: str) -> StoryId:
 
 
 def fingerprint_to_dict(fp: Fingerprint) -> dict[str, object]:
-    """Convert `fp` to JSON-safe values for the store."""
+    """Convert `fp` to JSON-safe values for the store.
+
+    The signature is base64 of its little-endian uint32 values: a fifth of the JSON of a
+    list of numbers, and decoded without a Python loop when the index is rebuilt.
+    """
     return {
         "version": fp.version,
         "url": fp.url,
@@ -156,7 +172,7 @@ def fingerprint_to_dict(fp: Fingerprint) -> dict[str, object]:
         "guid": fp.guid,
         "text_hash": fp.text_hash,
         "text_units": fp.text_units,
-        "signature": list(fp.signature),
+        "signature": _encode_signature(fp.signature),
         "terms": list(fp.terms),
         "title_terms": list(fp.title_terms),
         "dates": [d.isoformat() for d in fp.dates],
@@ -164,7 +180,10 @@ def fingerprint_to_dict(fp: Fingerprint) -> dict[str, object]:
 
 
 def fingerprint_from_dict(d: Mapping[str, object]) -> Fingerprint:
-    """Rebuild a fingerprint from fingerprint_to_dict's output.
+    """Rebuild a fingerprint from fingerprint_to_dict's output, of this version or an older.
+
+    Version 1 stored the signature as a list of numbers; it is read as such, and the
+    fingerprint keeps version 1 (its signature is of the old hash: recompute it).
 
     Raises:
         StorageError: a key is missing or holds the wrong kind of value.
@@ -179,10 +198,10 @@ def fingerprint_from_dict(d: Mapping[str, object]) -> Fingerprint:
             guid=None if guid is None else _typed(d, "guid", str),
             text_hash=_typed(d, "text_hash", str),
             text_units=_typed(d, "text_units", int),
-            signature=tuple(_items(d, "signature", int)),
+            signature=_signature(d),
             terms=tuple(_items(d, "terms", str)),
             title_terms=tuple(_items(d, "title_terms", str)),
-            dates=tuple(date.fromisoformat(s) for s in _items(d, "dates", str)),
+            dates=tuple(map(date.fromisoformat, _items(d, "dates", str))),
         )
     except KeyError as exc:
         raise StorageError("decoding a fingerprint", f"missing key {exc}") from None
@@ -200,8 +219,7 @@ class StoryIndex:
         self._story_of: dict[str, StoryId] = {}
         self._by_guid: dict[tuple[str, str], str] = {}
         self._by_hash: dict[str, list[str]] = {}
-        self._doc_freq: Counter[str] = Counter()
-        self._postings: dict[str, set[str]] = {}
+        self._terms = TermIndex()
 
     def __len__(self) -> int:
         return len(self._fingerprints)
@@ -221,10 +239,9 @@ class StoryIndex:
         if fp.text_units >= MIN_TEXT_UNITS:
             self._by_hash.setdefault(fp.text_hash, []).append(fp.url)
         if fp.signature:
-            self._lsh.insert(fp.url, lean_minhash(fp.signature))
-        for term in fp.terms:
-            self._doc_freq[term] += 1
-            self._postings.setdefault(term, set()).add(fp.url)
+            # _remove took out an earlier version, so the duplicate check is not needed.
+            self._lsh.insert(fp.url, lean_minhash(fp.signature), check_duplication=False)
+        self._terms.add(fp.url, fp.terms, fp.title_terms, fp.published)
 
     def assign(self, fp: Fingerprint) -> StoryDecision:
         """Decide which story `fp` belongs to; a new one when nothing matches. Does not add."""
@@ -237,7 +254,9 @@ class StoryIndex:
 
     def similarity(self, a: Fingerprint, b: Fingerprint) -> StoryScore:
         """Score `a` and `b` as reports of one event, with IDF from the indexed articles."""
-        return score_pair(a, b, doc_freq=self._doc_freq, n_docs=len(self), window=self._cfg.window)
+        return score_pair(
+            a, b, doc_freq=self._terms.doc_freq, n_docs=len(self), window=self._cfg.window
+        )
 
     def story_bar(self, a: Fingerprint, b: Fingerprint) -> float:
         """The level-3 score `a` and `b` need to join: higher for two pieces of one outlet."""
@@ -269,20 +288,23 @@ class StoryIndex:
         return self._decision(url, "near_duplicate", jaccard, evidence)
 
     def _same_story(self, fp: Fingerprint) -> StoryDecision | None:
+        candidates = self._terms.story_candidates(
+            fp,
+            exclude=fp.url,
+            window=self._cfg.window,
+            n_docs=len(self),
+            query_terms=MAX_QUERY_TERMS,
+            posting_docs=MAX_POSTING_DOCS,
+            limit=MAX_CANDIDATES,
+        )
         best: tuple[float, str, StoryScore] | None = None
-        idf_cache: dict[str, float] = {}  # doc_freq does not change during one assignment
-        weights = term_weights(fp, self._doc_freq, len(self), idf_cache)
-        for url in self._story_candidates(fp):
+        for url, overlap, bound in zip(
+            candidates.urls, candidates.overlaps, candidates.bounds, strict=True
+        ):
+            if bound < self._cfg.story - BOUND_MARGIN:
+                continue  # the bar is at least `story`
             other = self._fingerprints[url]
-            scored = score_pair(
-                fp,
-                other,
-                doc_freq=self._doc_freq,
-                n_docs=len(self),
-                window=self._cfg.window,
-                weights_a=weights,
-                idf_cache=idf_cache,
-            )
+            scored = story_score(fp, other, overlap=overlap, window=self._cfg.window)
             if scored.score >= self.story_bar(fp, other) and (
                 best is None or (scored.score, url) > best[:2]
             ):
@@ -290,26 +312,10 @@ class StoryIndex:
         if best is None:
             return None
         score, url, scored = best
-        evidence = describe_score(scored, bar=self.story_bar(fp, self._fingerprints[url]))
+        winner = self._fingerprints[url]
+        shared = shared_terms(fp, winner, self._terms.doc_freq, len(self))
+        evidence = describe_score(replace(scored, shared=shared), bar=self.story_bar(fp, winner))
         return self._decision(url, "same_story", score, evidence)
-
-    def _story_candidates(self, fp: Fingerprint) -> list[str]:
-        """Indexed articles within the window sharing the most of `fp`'s rarest terms."""
-        rare = sorted(
-            (t for t in fp.terms if 0 < self._doc_freq[t] <= MAX_POSTING_DOCS),
-            key=lambda t: (self._doc_freq[t], t),
-        )[:MAX_QUERY_TERMS]
-        window = self._cfg.window
-        hits: Counter[str] = Counter()
-        for term in rare:
-            for url in self._postings[term]:
-                if (
-                    url != fp.url
-                    and abs(self._fingerprints[url].published - fp.published) <= window
-                ):
-                    hits[url] += 1
-        ranked = sorted(hits.items(), key=lambda item: (-item[1], item[0]))
-        return [url for url, _ in ranked[:MAX_CANDIDATES]]
 
     def _decision(self, url: str, level: DedupLevel, score: float, evidence: str) -> StoryDecision:
         return StoryDecision(
@@ -332,13 +338,7 @@ class StoryIndex:
                 del self._by_hash[fp.text_hash]
         if fp.signature:
             self._lsh.remove(url)
-        for term in fp.terms:
-            self._doc_freq[term] -= 1
-            if not self._doc_freq[term]:
-                del self._doc_freq[term]
-            self._postings[term].discard(url)
-            if not self._postings[term]:
-                del self._postings[term]
+        self._terms.remove(url)
 
 
 def explain(a: Fingerprint, b: Fingerprint, index: StoryIndex) -> str:
@@ -398,8 +398,29 @@ def _typed(d: Mapping[str, object], key: str, kind: type[T]) -> T:
 
 def _items(d: Mapping[str, object], key: str, kind: type[T]) -> list[T]:
     value = d[key]
-    if not isinstance(value, list) or not all(
-        isinstance(v, kind) and not isinstance(v, bool) for v in value
-    ):
+    # Exact types (JSON gives no subclasses; this also refuses bool for int), checked in C.
+    if not isinstance(value, list) or not set(map(type, value)) <= {kind}:
         raise ValueError(f"{key}: expected a list of {kind.__name__}")
     return value
+
+
+def _encode_signature(signature: tuple[int, ...]) -> str:
+    return base64.b64encode(np.array(signature, dtype="<u4").tobytes()).decode("ascii")
+
+
+def _signature(d: Mapping[str, object]) -> tuple[int, ...]:
+    """The stored signature: base64 of little-endian uint32 (version 2), or a list (1)."""
+    value = d["signature"]
+    if isinstance(value, str):
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except ValueError:
+            raise ValueError("signature: expected base64") from None
+        if len(raw) % 4:
+            raise ValueError("signature: expected whole uint32 values")
+        signature = tuple(np.frombuffer(raw, dtype="<u4").tolist())
+    else:
+        signature = tuple(_items(d, "signature", int))
+    if len(signature) not in (0, NUM_PERM):
+        raise ValueError(f"signature: expected 0 or {NUM_PERM} values, got {len(signature)}")
+    return signature

@@ -6,8 +6,9 @@ is what users read to tune `dedup.story`.
 WARNING: keep aggregator.dedup's docstring in sync with the constants and formula here.
 
 Pure: document frequencies come in as a mapping, times as values. Standard library only: the
-score is a handful of sums over two small term sets, where numpy or scikit-learn would add
-dependencies without making it faster or clearer.
+score of one pair is a handful of sums over two small term sets, where numpy would not make it
+faster or clearer. The story index weighs many candidates at once in numpy instead
+(aggregator.dedup.termindex), then finishes each pair here with story_score.
 """
 
 from __future__ import annotations
@@ -145,24 +146,53 @@ def score_pair(
     if weights_a is None:
         weights_a = term_weights(a, doc_freq, n_docs, idf_cache)
     weights_b = term_weights(b, doc_freq, n_docs, idf_cache)
-    overlap = weighted_jaccard(weights_a, weights_b)
-    relatedness = min(1.0, max(0.0, (overlap - CHANCE_OVERLAP) / (FULL_OVERLAP - CHANCE_OVERLAP)))
-    seconds_apart = abs((a.published - b.published).total_seconds())
-    closeness = max(0.0, 1.0 - seconds_apart / window.total_seconds())
-    dates = date_agreement(a.dates, b.dates, fallback=closeness)
     shared = sorted(
         weights_a.keys() & weights_b.keys(),
         key=lambda t: (-min(weights_a[t], weights_b[t]), t),
     )
+    overlap = weighted_jaccard(weights_a, weights_b)
+    return story_score(a, b, overlap=overlap, window=window, shared=tuple(shared))
+
+
+def story_score(
+    a: StoryFeatures,
+    b: StoryFeatures,
+    *,
+    overlap: float,
+    window: timedelta,
+    shared: tuple[str, ...] = (),
+) -> StoryScore:
+    """The story score of `a` and `b` whose terms overlap by `overlap` (see score_pair)."""
+    relatedness = min(1.0, max(0.0, (overlap - CHANCE_OVERLAP) / (FULL_OVERLAP - CHANCE_OVERLAP)))
+    seconds_apart = abs((a.published - b.published).total_seconds())
+    closeness = max(0.0, 1.0 - seconds_apart / window.total_seconds())
+    dates = date_agreement(a.dates, b.dates, fallback=closeness)
     return StoryScore(
         overlap=overlap,
         relatedness=relatedness,
         dates=dates,
         closeness=closeness,
         score=relatedness * (dates + closeness) / 2,
-        shared=tuple(shared),
+        shared=shared,
         hours_apart=seconds_apart / 3600,
     )
+
+
+def shared_terms(
+    a: StoryFeatures, b: StoryFeatures, doc_freq: Mapping[str, int], n_docs: int
+) -> tuple[str, ...]:
+    """The terms `a` and `b` share, heaviest first, as score_pair lists them.
+
+    Weighs only the shared terms, where score_pair weighs all of both.
+    """
+    title_a, title_b = set(a.title_terms), set(b.title_terms)
+
+    def weight(term: str) -> float:
+        in_both_titles = term in title_a and term in title_b
+        return idf(term, doc_freq, n_docs) * (TITLE_WEIGHT if in_both_titles else 1.0)
+
+    weights = {term: weight(term) for term in set(a.terms).intersection(b.terms)}
+    return tuple(sorted(weights, key=lambda t: (-weights[t], t)))
 
 
 def term_weights(

@@ -1,0 +1,352 @@
+"""Level-3 term statistics of the story index: document frequencies, postings, batch overlap.
+
+StoryIndex (aggregator.dedup) keeps one TermIndex and asks it, for every incoming article:
+
+- which indexed articles within the window share the most of its rarest terms (the
+  candidates; the same rule, ties and all, as scanning per-term sets of URLs);
+- the IDF-weighted overlap (similarity.weighted_jaccard of similarity.term_weights) of the
+  article with every candidate at once, and from it a bound of each candidate's story score
+  (relatedness × (1 + closeness) / 2, the score with dates at their most, 1).
+
+StoryIndex then computes the score (similarity.story_score) only for the candidates whose
+bound reaches `dedup.story`, and the shared terms only for the winner.
+
+Why numpy, when similarity.py is standard library only: an article has ~170 terms and up to
+MAX_CANDIDATES candidates, and IDF changes with every article added, so weighing every
+candidate's terms in Python cost about a millisecond per article. Here terms have integer
+ids, the articles' term ids and title flags sit in flat arrays, document frequencies in an
+array by term id; one article's candidates are weighed in a few array operations, with
+overlap = sum of min over shared terms / (sum_a + sum_b - that). Posting lists (term id ->
+docs) are filled when first read, in bulk after a load (see _post).
+
+Precision: numpy sums in another order than Python's per-pair loops, so an overlap may
+differ from score_pair's in the last bits (~1e-15). score_pair itself sums over a set, whose
+order varies between processes, so no decision rests on those bits; bounds are compared
+with a margin (BOUND_MARGIN) so that rounding never drops a candidate.
+
+Pure: no I/O. Times are integer microseconds since the epoch, so the window test is exact.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from aggregator.dedup.similarity import (
+    CHANCE_OVERLAP,
+    FULL_OVERLAP,
+    TITLE_WEIGHT,
+    StoryFeatures,
+)
+
+I64 = npt.NDArray[np.int64]
+T = TypeVar("T", bound=np.generic)
+F64 = npt.NDArray[np.float64]
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND: Final = timedelta(microseconds=1)
+# A bound computed in numpy may fall below the exact score by rounding (~1e-15); this margin
+# keeps every candidate that could reach the bar.
+BOUND_MARGIN: Final = 1e-9
+_INITIAL_CAPACITY: Final = 1024
+
+
+def microseconds(t: datetime) -> int:
+    """`t` (aware) as integer microseconds since the epoch: exact, unlike float seconds."""
+    return (t - EPOCH) // MICROSECOND
+
+
+class _Column(Generic[T]):
+    """A numpy array that grows by doubling; `data` is a view of the filled part."""
+
+    def __init__(self, dtype: type[T]) -> None:
+        self._array: npt.NDArray[T] = np.zeros(_INITIAL_CAPACITY, dtype=dtype)
+        self._size = 0
+
+    @property
+    def data(self) -> npt.NDArray[T]:
+        return self._array[: self._size]
+
+    def __len__(self) -> int:
+        return self._size
+
+    def at(self, index: int) -> T:
+        return self._array[index]  # type: ignore[no-any-return]
+
+    def append(self, value: int | bool) -> int:
+        """Append one value; return its position."""
+        if self._size == len(self._array):
+            self._grow(self._size + 1)
+        self._array[self._size] = value
+        self._size += 1
+        return self._size - 1
+
+    def extend(self, values: npt.NDArray[T]) -> int:
+        """Append `values`; return the position of the first."""
+        start, end = self._size, self._size + len(values)
+        if end > len(self._array):
+            self._grow(end)
+        self._array[start:end] = values
+        self._size = end
+        return start
+
+    def _grow(self, size: int) -> None:
+        grown = np.zeros(max(size, 2 * len(self._array)), dtype=self._array.dtype)
+        grown[: self._size] = self._array[: self._size]
+        self._array = grown
+
+
+class _Vocabulary(dict[str, int]):
+    """Term -> id; looking up an unknown term gives it the next id."""
+
+    def __missing__(self, term: str) -> int:
+        self[term] = term_id = len(self)
+        return term_id
+
+
+class DocFreq(Mapping[str, int]):
+    """A read-only view of the document frequencies: in how many indexed articles a term is."""
+
+    def __init__(self, vocabulary: Mapping[str, int], counts: _Column[np.int64]) -> None:
+        self._vocabulary = vocabulary
+        self._counts = counts
+
+    def get(self, term: str, default: int = 0) -> int:  # type: ignore[override]
+        term_id = self._vocabulary.get(term)
+        if term_id is None:
+            return default
+        return int(self._counts.at(term_id)) or default
+
+    def __getitem__(self, term: str) -> int:
+        count = self.get(term)
+        if not count:
+            raise KeyError(term)
+        return count
+
+    def __iter__(self) -> Iterator[str]:
+        counts = self._counts.data
+        return (term for term, term_id in self._vocabulary.items() if counts[term_id])
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self._counts.data))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryCandidates:
+    """Level-3 candidates of one article, their overlap with it and a bound of their score."""
+
+    urls: list[str]
+    overlaps: list[float]  # IDF-weighted Jaccard, as score_pair has it up to float rounding
+    bounds: list[float]  # relatedness × (1 + closeness) / 2 >= score, up to float rounding
+
+
+class TermIndex:
+    """The story terms and publication times of the indexed articles, by URL."""
+
+    def __init__(self) -> None:
+        self._vocabulary = _Vocabulary()
+        self._doc_freq: _Column[np.int64] = _Column(np.int64)  # by term id
+        # By term id: the docs that have the term, removed ones included (see remove); docs
+        # from _unposted on are not in yet (see _post).
+        self._postings: list[list[int]] = []
+        self._unposted = 0
+        self._doc_of: dict[str, int] = {}  # URL -> doc; a URL added again gets a new doc
+        self._url_of: list[str] = []  # by doc
+        self._live: _Column[np.bool_] = _Column(np.bool_)  # by doc: not removed
+        self._time: _Column[np.int64] = _Column(np.int64)  # by doc: microseconds()
+        self._start: _Column[np.int64] = _Column(np.int64)  # by doc: where its terms begin
+        self._count: _Column[np.int64] = _Column(np.int64)  # by doc: how many terms
+        self._terms: _Column[np.int32] = _Column(np.int32)  # term ids, doc after doc
+        self._in_title: _Column[np.bool_] = _Column(np.bool_)  # parallel to _terms
+
+    @property
+    def doc_freq(self) -> DocFreq:
+        return DocFreq(self._vocabulary, self._doc_freq)
+
+    def add(
+        self, url: str, terms: tuple[str, ...], title_terms: tuple[str, ...], published: datetime
+    ) -> None:
+        """Index the story terms of the article at `url`, which must not be indexed yet."""
+        term_ids = np.fromiter(map(self._vocabulary.__getitem__, terms), np.int64, len(terms))
+        new_terms = len(self._vocabulary) - len(self._postings)
+        if new_terms:
+            self._postings.extend([] for _ in range(new_terms))
+            self._doc_freq.extend(np.zeros(new_terms, dtype=np.int64))
+        doc = len(self._url_of)
+        self._doc_of[url] = doc
+        self._url_of.append(url)
+        self._live.append(True)
+        self._time.append(microseconds(published))
+        self._count.append(len(terms))
+        self._start.append(self._terms.extend(term_ids.astype(np.int32)))
+        self._in_title.extend(_title_flags(terms, title_terms))
+        self._doc_freq.data[term_ids] += 1  # a fingerprint's terms are distinct
+
+    def remove(self, url: str) -> None:
+        """Forget the article at `url`.
+
+        Its doc stays in the postings and flat arrays, marked dead: taking it out of the
+        posting list of a common term would scan thousands of docs, and removal only happens
+        when a URL is added again, which gives it a new doc.
+        """
+        doc = self._doc_of.pop(url)
+        self._live.data[doc] = False
+        start = int(self._start.data[doc])
+        term_ids = self._terms.data[start : start + int(self._count.data[doc])]
+        self._doc_freq.data[term_ids] -= 1
+
+    def story_candidates(
+        self,
+        article: StoryFeatures,
+        *,
+        exclude: str,
+        window: timedelta,
+        n_docs: int,
+        query_terms: int,
+        posting_docs: int,
+        limit: int,
+    ) -> StoryCandidates:
+        """The level-3 candidates of `article`, with their relatedness and closeness to it.
+
+        Candidates are the indexed articles within `window` (other than `exclude`) sharing
+        the most of the `query_terms` rarest terms of `article`: a term counts if
+        1..`posting_docs` articles have it; rarest means lowest document frequency, then
+        first in `article.terms` (sorted, so alphabetical). At most `limit`: most shared
+        terms first, then by URL. Their order in the result is by doc, not by rank.
+        """
+        own_ids = np.fromiter(
+            map(self._vocabulary.get, article.terms, itertools.repeat(-1)),
+            np.int64,
+            len(article.terms),
+        )
+        docs = self._candidates(
+            own_ids,
+            published=microseconds(article.published),
+            window=window // MICROSECOND,
+            exclude=self._doc_of.get(exclude, -1),
+            query_terms=query_terms,
+            posting_docs=posting_docs,
+            limit=limit,
+        )
+        if not len(docs):
+            return StoryCandidates(urls=[], overlaps=[], bounds=[])
+        in_title = _title_flags(article.terms, article.title_terms)
+        overlaps = self._overlaps(own_ids, in_title, docs, n_docs)
+        ramp = (overlaps - CHANCE_OVERLAP) / (FULL_OVERLAP - CHANCE_OVERLAP)
+        time_apart = np.abs(self._time.data[docs] - microseconds(article.published))
+        closeness = np.maximum(0.0, 1.0 - time_apart / (window // MICROSECOND))
+        bounds = np.clip(ramp, 0.0, 1.0) * (1.0 + closeness) / 2
+        return StoryCandidates(
+            urls=[self._url_of[doc] for doc in docs.tolist()],
+            overlaps=overlaps.tolist(),
+            bounds=bounds.tolist(),
+        )
+
+    def _candidates(
+        self,
+        own_ids: I64,
+        *,
+        published: int,
+        window: int,
+        exclude: int,
+        query_terms: int,
+        posting_docs: int,
+        limit: int,
+    ) -> I64:
+        self._post()
+        known = own_ids[own_ids >= 0]
+        freq = self._doc_freq.data[known]
+        usable = (freq > 0) & (freq <= posting_docs)
+        rare = known[usable][np.argsort(freq[usable], kind="stable")][:query_terms]
+        docs = np.fromiter(
+            itertools.chain.from_iterable(map(self._postings.__getitem__, rare.tolist())),
+            np.int64,
+        )
+        wanted = (
+            (np.abs(self._time.data[docs] - published) <= window)
+            & self._live.data[docs]
+            & (docs != exclude)
+        )
+        docs, hits = np.unique(docs[wanted], return_counts=True)
+        if len(docs) <= limit:
+            return docs
+        least = np.partition(hits, len(hits) - limit)[len(hits) - limit]  # hits of the last
+        sure = docs[hits > least]
+        tied = sorted(docs[hits == least].tolist(), key=self._url_of.__getitem__)
+        return np.concatenate((sure, np.array(tied[: limit - len(sure)], dtype=np.int64)))
+
+    def _post(self) -> None:
+        """Add the docs added since the last call to the postings.
+
+        Postings are only read by _candidates, so they are filled then, in bulk: loading a
+        stored index adds thousands of docs before the first query, and one sort of their
+        term ids costs less than an append per term and doc.
+        """
+        first = self._unposted
+        if first == len(self._url_of):
+            return
+        counts = self._count.data[first:]
+        start = int(self._start.data[first])
+        term_ids = self._terms.data[start : start + int(counts.sum())]
+        self._unposted = len(self._url_of)
+        if len(counts) == 1:  # the usual case while ingesting: add, assign, add, ...
+            for term_id in term_ids.tolist():
+                self._postings[term_id].append(first)
+            return
+        docs = np.repeat(np.arange(first, len(self._url_of)), counts)
+        order = np.argsort(term_ids, kind="stable")  # stable: docs stay in order per term
+        sorted_ids = term_ids[order]
+        bounds = [0, *(np.flatnonzero(np.diff(sorted_ids)) + 1).tolist(), len(sorted_ids)]
+        heads = sorted_ids[bounds[:-1]].tolist() if len(sorted_ids) else []
+        sorted_docs = docs[order].tolist()
+        postings = self._postings
+        for term_id, begin, end in zip(heads, bounds, bounds[1:], strict=False):
+            postings[term_id].extend(sorted_docs[begin:end])
+
+    def _overlaps(
+        self, own_ids: I64, in_title: npt.NDArray[np.bool_], docs: I64, n_docs: int
+    ) -> F64:
+        """The IDF-weighted Jaccard of the own terms with each doc's, as score_pair has it.
+
+        Equal to similarity.weighted_jaccard up to float rounding: the sum of the smaller
+        weights over the shared terms, divided by sum_a + sum_b - that (the sum of the larger).
+        """
+        own_freq = np.where(own_ids >= 0, self._doc_freq.data[np.maximum(own_ids, 0)], 0)
+        own_weights = self._weights(own_freq, in_title, n_docs)
+        counts = self._count.data[docs]
+        ends = np.cumsum(counts)
+        flat = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+            self._start.data[docs] - (ends - counts), counts
+        )
+        their_ids = self._terms.data[flat]
+        their_weights = self._weights(
+            self._doc_freq.data[their_ids], self._in_title.data[flat], n_docs
+        )
+        # The own weight of each of their terms (0 unless shared), through an array by term
+        # id: np.zeros gets pages the system zeroes on first touch, so only touched ones cost.
+        known = own_ids >= 0
+        by_term = np.zeros(len(self._vocabulary))
+        by_term[own_ids[known]] = own_weights[known]
+        own_of_theirs = by_term[their_ids]
+        doc_index = np.repeat(np.arange(len(docs)), counts)
+        smaller = np.bincount(doc_index, np.minimum(own_of_theirs, their_weights), len(docs))
+        larger = own_weights.sum() + np.bincount(doc_index, their_weights, len(docs)) - smaller
+        overlaps: F64 = np.divide(smaller, larger, out=np.zeros(len(docs)), where=larger > 0)
+        return overlaps
+
+    @staticmethod
+    def _weights(doc_freq: I64, in_title: npt.NDArray[np.bool_], n_docs: int) -> F64:
+        """similarity.term_weights in numpy: smoothed IDF, title terms TITLE_WEIGHT times."""
+        idf: F64 = np.log((1 + n_docs) / (1 + doc_freq)) + 1.0
+        return np.where(in_title, idf * TITLE_WEIGHT, idf)
+
+
+def _title_flags(terms: tuple[str, ...], title_terms: tuple[str, ...]) -> npt.NDArray[np.bool_]:
+    """For each of `terms`, whether it is a title term."""
+    return np.fromiter(map(set(title_terms).__contains__, terms), bool, len(terms))
