@@ -12,12 +12,11 @@ built converter is stateless, so sharing it is safe.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
-from typing import Final
-
-import opencc
+from typing import Any, Final
 
 # Han (BMP and extension A, compatibility, extensions B+), kana and hangul: scripts written
 # without spaces between words, so they are tokenized by character rather than by word.
@@ -33,12 +32,18 @@ TOKEN_RE: Final = re.compile(
 )
 WHITESPACE_RE: Final = re.compile(r"\s+")
 
-_T2S: Final = opencc.OpenCC("t2s")
+
+@functools.cache
+def _t2s() -> Any:
+    """The OpenCC converter, loaded on first use (its tables take a while to read)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
 
 
 def to_simplified(text: str) -> str:
     """Return `text` with Traditional Chinese converted to Simplified (OpenCC t2s)."""
-    converted: str = _T2S.convert(text)
+    converted: str = _t2s().convert(text)
     return converted
 
 

@@ -19,15 +19,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from aggregator import dedup
 from aggregator.app.prepare import Input, Prepared, Skipped, prepare, prepare_all
 from aggregator.config import Config
 from aggregator.records import KnownArticle, StoredArticle, StoryDecision, StoryId, StoryState
 from aggregator.sources import Collected, Progress
 from aggregator.sources.seeds import SeedFolder
 from aggregator.store import Store
+
+if TYPE_CHECKING:
+    from aggregator import dedup
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ def load_index(store: Store, cfg: Config) -> dedup.StoryIndex:
     A fingerprint of an older FINGERPRINT_VERSION is computed again from the stored article
     (and stored), so every signature in the index compares with today's.
     """
+    from aggregator import dedup  # loaded on first use, like the stages in app.prepare
+
     index = dedup.StoryIndex(cfg.dedup)
     stale: list[tuple[str, StoryId]] = []
     for data, story_id in store.iter_fingerprints():
@@ -74,6 +78,8 @@ def load_index(store: Store, cfg: Config) -> dedup.StoryIndex:
 
 
 def _fingerprint_again(store: Store, url: str) -> dedup.Fingerprint | None:
+    from aggregator import dedup
+
     stored = store.get_article(url)
     if stored is None:
         return None
@@ -180,6 +186,8 @@ def stage(
 
 def _stage_one(store: Store, result: Prepared, *, stats: IngestStats, now: datetime) -> None:
     """Store one article: new (pending), a newer version of a known URL, or a copy."""
+    from aggregator import dedup
+
     article = result.article
     known = store.known_article(article.url)
     if known is not None and (known.digest == result.digest or _is_older(result, known)):
@@ -215,6 +223,8 @@ def decide_pending(
     store: Store, index: dedup.StoryIndex, *, stats: IngestStats, now: datetime
 ) -> int:
     """Give every pending article its story, earliest published first; returns how many."""
+    from aggregator import dedup
+
     for fp, story_id in stats.changed:
         index.add(fp, story_id)  # replaces the older version's fingerprint
     stats.changed.clear()

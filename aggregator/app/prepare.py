@@ -23,15 +23,15 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from aggregator import dedup
-from aggregator.clean import clean_html
 from aggregator.errors import SourceError
-from aggregator.normalize import article_from_feed_item, article_from_seed
 from aggregator.records import Article, CleanBody, SeedDoc
 from aggregator.sources import Collected
 from aggregator.sources.seeds import SeedInput, load_seed_input
+
+if TYPE_CHECKING:
+    from aggregator import dedup
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,11 @@ class Skipped:
 
 def prepare(item: Input, *, via: str) -> Prepared | Skipped:
     """Read (if a SeedInput), normalize, clean and fingerprint one input; never raises."""
+    # The stages load on first use: a build with nothing to read never pays for their imports.
+    from aggregator import dedup
+    from aggregator.clean import clean_html
+    from aggregator.normalize import article_from_feed_item, article_from_seed
+
     collected = load_seed_input(item) if isinstance(item, SeedInput) else item
     doc = collected.doc
     if isinstance(doc, SourceError):

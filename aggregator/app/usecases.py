@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.app.fetching import ingest_feeds
 from aggregator.app.ingest import IngestStats, decide_pending, ingest_seed_folder, load_index
 from aggregator.app.publishing import PublishStats, load_stories, newest, publish
 from aggregator.config import Config
@@ -63,6 +62,8 @@ def build(
         for source in sources_from_config(cfg):
             ingest_seed_folder(store, source, stats=stats, now=now, jobs=jobs, progress=progress)
         if fetch:
+            from aggregator.app.fetching import ingest_feeds  # httpx: only when fetching
+
             feeds = [s for s in cfg.sources if s.kind == "feed"]
             ingest_feeds(store, feeds, stats=stats, now=now, jobs=jobs)
         if store.pending_urls():

@@ -62,7 +62,6 @@ from datetime import date, datetime
 from typing import TypeVar
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from aggregator.config import DedupConfig
 from aggregator.dedup.eventdates import mentioned_dates
@@ -214,6 +213,8 @@ class StoryIndex:
 
     def __init__(self, cfg: DedupConfig) -> None:
         self._cfg = cfg
+        from datasketch import MinHashLSH  # deferred, as in aggregator.dedup.shingles
+
         self._lsh = MinHashLSH(threshold=lsh_threshold(cfg.near_duplicate), num_perm=NUM_PERM)
         self._fingerprints: dict[str, Fingerprint] = {}
         self._story_of: dict[str, StoryId] = {}

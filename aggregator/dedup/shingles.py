@@ -24,11 +24,16 @@ then its affine permutations `a * h + b mod 2**32`, then the minimum over shingl
 from __future__ import annotations
 
 import functools
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
+
+# datasketch is imported where it is used, not here: importing it loads scipy (~0.4 s), which
+# a build with nothing new to decide never needs.
 
 NUM_PERM: Final = 128
 MINHASH_SEED: Final = 1
@@ -113,6 +118,8 @@ def signature_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 
 def lean_minhash(signature: tuple[int, ...]) -> LeanMinHash:
     """Wrap a stored signature for datasketch's LSH."""
+    from datasketch import LeanMinHash  # deferred: see the note at the imports
+
     return LeanMinHash(seed=MINHASH_SEED, hashvalues=signature, scheme=MINHASH_SCHEME)
 
 
@@ -125,6 +132,8 @@ def lsh_threshold(near_duplicate: float) -> float:
 @functools.cache
 def _permutations() -> tuple[U32, U32]:
     """datasketch's permutation parameters (a, b) for our seed and scheme; drawn once."""
+    from datasketch import MinHash  # deferred: see the note at the imports
+
     a, b = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
     return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
 

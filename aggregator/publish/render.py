@@ -26,7 +26,6 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from aggregator.config import SiteConfig
@@ -135,6 +134,8 @@ def render_index(feeds: Sequence[FeedMeta], *, site: SiteConfig) -> bytes:
 
 def _feed_generator(meta: FeedMeta, site: SiteConfig) -> Any:
     """Return a feedgen generator holding the feed-level elements, every one set explicitly."""
+    from feedgen.feed import FeedGenerator  # deferred: an unchanged build renders nothing
+
     generator = FeedGenerator()
     self_url = feed_url(meta.slug, site)
     generator.id(self_url)
