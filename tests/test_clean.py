@@ -13,6 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aggregator.clean import clean_html, summarize
+from aggregator.clean.layout import is_cjk, squeeze_whitespace
+from aggregator.clean.parse import parse_html
+from aggregator.clean.serialize import html_of_contents
 from aggregator.clean.urls import largest_candidate, unproxied_image_url
 from aggregator.records import CleanBody
 from tests.conftest import SAMPLE_SEEDS
@@ -598,3 +601,135 @@ class TestHostile:
     def test_markup_soup_is_inert(self, html: str) -> None:
         """Random strings of markup characters and script words clean to inert HTML."""
         assert_inert(clean(html).html)
+
+
+# Markup where bs4's own tree building has rules of its own: whitespace-only strings, string
+# classes, comments, boolean attributes, doctypes and instructions in the text, namespaces.
+TRICKY_MARKUP = (
+    "<p>a <b>b</b>\n\n<i> </i>\t<u>\r\n</u>c</p>",
+    "<pre>  keep\n  </pre><textarea>\n\n</textarea><pre><b> </b>\n</pre>",
+    "<ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby><script>a<b</script><style> </style>",
+    "<template><p>x</p> y</template><rt><span>in rt</span></rt>",
+    "a<!---->b<!-- -->c<!--\n-->d<!-- x -- y -->e",
+    "<input disabled><option selected=selected>o</option><p hidden y=''>p</p>",
+    "<p>before<!DOCTYPE html>after</p><?php echo 1; ?>tail<![CDATA[ c ]]>end",
+    '<p xml:lang="en" xmlns:x="urn:x" x:a="1">ns</p><svg><use xlink:href="#a"/></svg>',
+    "<p a=1 a=2 B=3>dup</p><img src=x /><br><br/></br><hr>text after",
+    "<table><tr><td>1<td>2</table>loose<li>item<li>item two",
+    "</p></div><body><p>second body</p></body></html><p>after html</p>",
+    "<div>" * 300 + "deep" + "</div>" * 300,
+    '<a title="say &quot;hi&quot; it\'s" href="/?a=1&b=2">&lt;tag&gt; &amp; &nbsp; &copy;</a>',
+    "\ufeff<p>bom</p>",
+    "",
+    "   ",
+    "<!-- only a comment -->",
+)
+
+
+def bs4_tree(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml", multi_valued_attributes=None)
+
+
+def tree_shape(soup: BeautifulSoup) -> list[tuple[object, ...]]:
+    """Every node of `soup` with its class, name or text, attributes and links, by position."""
+    nodes = [soup, *soup.descendants]
+    position = {id(node): index for index, node in enumerate(nodes)}
+
+    def at(node: object) -> int | None:
+        return None if node is None else position.get(id(node), -1)
+
+    shape: list[tuple[object, ...]] = []
+    for node in nodes:
+        links = tuple(
+            at(getattr(node, link))
+            for link in (
+                "parent",
+                "next_element",
+                "previous_element",
+                "next_sibling",
+                "previous_sibling",
+            )
+        )
+        if isinstance(node, Tag):
+            fields = (
+                node.name,
+                type(node.attrs).__name__,
+                list(node.attrs.items()),
+                [at(child) for child in node.contents],
+                node.can_be_empty_element,
+                node.hidden,
+                node.prefix,
+                node.namespace,
+                node.interesting_string_types,
+                node.preserve_whitespace_tags,
+                node.cdata_list_attributes,
+                node._namespaces,  # part of the tree bs4 builds
+            )
+        else:
+            fields = (str(node),)
+        shape.append((type(node).__name__, *fields, *links))
+    return shape
+
+
+fast_path_inputs = pytest.mark.parametrize(
+    "html",
+    [*TRICKY_MARKUP, *HOSTILE_VECTORS, *(split_seed(path)[0] for path in SAMPLE_SEEDS)],
+)
+
+
+class TestFastPaths:
+    """clean's own parser, serializer and whitespace rule give exactly what bs4 and the slow
+    rules give: output stays byte-identical whatever the speed-ups."""
+
+    @fast_path_inputs
+    def test_parse_builds_the_tree_beautifulsoup_builds(self, html: str) -> None:
+        """parse_html's tree matches BeautifulSoup(html, "lxml") node for node, links included."""
+        markup = "<body>" + html
+        assert tree_shape(parse_html(markup)) == tree_shape(bs4_tree(markup))
+
+    @fast_path_inputs
+    def test_serializer_writes_what_beautifulsoup_writes(self, html: str) -> None:
+        """html_of_contents gives decode_contents' markup, raw and after cleaning."""
+        soup = bs4_tree("<body>" + html)
+        assert html_of_contents(soup) == soup.decode_contents()
+        body = soup.body
+        if body is not None:
+            assert html_of_contents(body) == body.decode_contents()
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(
+            st.sampled_from(
+                [
+                    *("<p>", "</p>", "<b>", "</b>", "<pre>", "</pre>", "<rt>", "<!--", "-->"),
+                    *("<br>", "<a href='x'>", "</a>", "<img src=a>", " ", "\n", "\t", "x", "中"),
+                    *("&", '"', "<!DOCTYPE x>", "<?p?>", "<script>", "</script>", "'"),
+                    "<input checked>",
+                ]
+            )
+            | st.text(max_size=3),
+            max_size=40,
+        ).map("".join)
+    )
+    def test_parse_and_serializer_match_beautifulsoup_on_any_markup(self, html: str) -> None:
+        """Random tag soup: same tree, same markup."""
+        markup = "<body>" + html
+        soup = parse_html(markup)
+        assert tree_shape(soup) == tree_shape(bs4_tree(markup))
+        assert html_of_contents(soup) == soup.decode_contents()
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text(alphabet=st.sampled_from(list("ab.中。Ａ \n\t\u3000\xa0\r\x1c\u2028𠀁"))))
+    def test_squeeze_whitespace_matches_the_rule(self, text: str) -> None:
+        """A run goes between CJK characters or, holding a line break, beside one; else ' '."""
+
+        def replace(match: re.Match[str]) -> str:
+            before = text[match.start() - 1] if match.start() else ""
+            after = text[match.end()] if match.end() < len(text) else ""
+            if (is_cjk(before) and is_cjk(after)) or (
+                "\n" in match.group() and (is_cjk(before) or is_cjk(after))
+            ):
+                return ""
+            return " "
+
+        assert squeeze_whitespace(text) == re.sub(r"\s+", replace, text)

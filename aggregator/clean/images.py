@@ -19,7 +19,7 @@ from aggregator.clean.rules import (
     LAZY_SRCSET_ATTRIBUTES,
     PIXEL_MAX_SIZE,
 )
-from aggregator.clean.tree import attr, has_ancestor, is_detached
+from aggregator.clean.tree import attr, find_tag, find_tags, has_ancestor, is_detached
 from aggregator.clean.urls import (
     absolute_url,
     image_identity,
@@ -29,17 +29,24 @@ from aggregator.clean.urls import (
 
 _KEPT_ATTRIBUTES = ("alt", "title")
 _SIZE_RE = re.compile(r"^\s*(\d{1,5})(?:\.\d+)?\s*(?:px)?\s*$", re.IGNORECASE)
+_IMG = frozenset({"img"})
+_PICTURE = frozenset({"picture"})
+_SOURCE = frozenset({"source"})
+_IMG_OR_SOURCE = frozenset({"img", "source"})
+_IMG_OR_NOSCRIPT = frozenset({"img", "noscript"})
 
 
 def repair_images(root: Tag, soup: BeautifulSoup, *, base_url: str) -> None:
     """Give every image one absolute, proxy-free src; drop pixels and unusable images."""
-    for picture in root.find_all("picture"):
+    for picture in find_tags(root, _PICTURE):
         if not is_detached(picture):
             _collapse_picture(picture, soup)
-    for source in root.find_all("source"):
-        source.decompose()
-    for img in root.find_all("img"):
-        if is_detached(img):
+    found = find_tags(root, _IMG_OR_SOURCE)
+    for source in found:
+        if source.name == "source":
+            source.decompose()
+    for img in found:
+        if img.name != "img" or is_detached(img):  # (a decomposed tag's name is "")
             continue
         src = _best_source(img, base_url=base_url)
         if src is None or _is_tracking_pixel(img, src):
@@ -51,7 +58,7 @@ def repair_images(root: Tag, soup: BeautifulSoup, *, base_url: str) -> None:
 
 def image_sources(root: Tag) -> list[str]:
     """The src of every image left in `root`, in document order."""
-    return [attr(img, "src") for img in root.find_all("img") if attr(img, "src")]
+    return [attr(img, "src") for img in find_tags(root, _IMG) if attr(img, "src")]
 
 
 def drop_duplicate_images(root: Tag) -> None:
@@ -60,7 +67,7 @@ def drop_duplicate_images(root: Tag) -> None:
     The copy inside a <figure> wins, since it carries the caption; else the first.
     """
     groups: dict[str, list[Tag]] = {}
-    for img in root.find_all("img"):
+    for img in find_tags(root, _IMG):
         groups.setdefault(image_identity(attr(img, "src")), []).append(img)
     for copies in groups.values():
         keep = next((img for img in copies if has_ancestor(img, ("figure",))), copies[0])
@@ -71,11 +78,11 @@ def drop_duplicate_images(root: Tag) -> None:
 
 def _collapse_picture(picture: Tag, soup: BeautifulSoup) -> None:
     """Replace <picture> by its <img>, lending it the <source> srcsets if it has none."""
-    img = picture.find("img")
-    if not isinstance(img, Tag):
+    img = find_tag(picture, _IMG)
+    if img is None:
         img = soup.new_tag("img")
     if not any(attr(img, name) for name in ("srcset", *LAZY_SRCSET_ATTRIBUTES)):
-        sources = picture.find_all("source")
+        sources = find_tags(picture, _SOURCE)
         srcsets = (attr(source, "srcset") or attr(source, "data-srcset") for source in sources)
         img["srcset"] = ", ".join(srcset for srcset in srcsets if srcset)
     picture.replace_with(img.extract())
@@ -117,15 +124,16 @@ def _kept_attributes(img: Tag) -> dict[str, str]:
 
 def _resolve_noscripts(root: Tag) -> None:
     """Unwrap a <noscript> image that is the only copy; drop every <noscript> otherwise."""
+    found = find_tags(root, _IMG_OR_NOSCRIPT)
     shown = {
         image_identity(attr(img, "src"))
-        for img in root.find_all("img")
-        if not has_ancestor(img, ("noscript",))
+        for img in found
+        if img.name == "img" and not has_ancestor(img, ("noscript",))
     }
-    for noscript in root.find_all("noscript"):
-        if is_detached(noscript):
+    for noscript in found:
+        if noscript.name != "noscript" or is_detached(noscript):
             continue
-        for img in noscript.find_all("img"):
+        for img in find_tags(noscript, _IMG):
             identity = image_identity(attr(img, "src"))
             if identity not in shown:
                 shown.add(identity)

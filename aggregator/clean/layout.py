@@ -10,6 +10,7 @@ Pure: edits a tree in place.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 from bs4.element import PreformattedString
@@ -24,7 +25,15 @@ from aggregator.clean.rules import (
     TEXT_BLOCK_TAGS,
     words,
 )
-from aggregator.clean.tree import has_ancestor, is_detached, short_text
+from aggregator.clean.tree import (
+    all_tags,
+    find_tag,
+    find_tags,
+    has_ancestor,
+    is_detached,
+    replace_text,
+    short_text,
+)
 
 _WHITESPACE_RE = re.compile(r"\s+")
 _CJK_RE = re.compile("[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]")
@@ -36,8 +45,11 @@ _EMPTY_DROPPABLE = CONTAINER_TAGS | words(
     "p a span b strong em i u s small sub sup q cite mark font code li ul ol dl dt dd "
     "blockquote figcaption h2 h3 h4 h5 h6"
 )
-_FIGURE_CONTENT = ("img", "table", "pre", "blockquote")
-_TRIMMED_BLOCKS = ("p", "li", "dt", "dd", "figcaption", "h2", "h3", "h4", "h5", "h6", "td", "th")
+_FIGURE_CONTENT = frozenset({"img", "table", "pre", "blockquote"})
+_TRIMMED_BLOCKS = words("p li dt dd figcaption h2 h3 h4 h5 h6 td th")
+_NO_PARAGRAPH_INSIDE = _PHRASING_PARENTS | INLINE_TAGS
+_IMAGE_WRAPPERS = CONTAINER_TAGS | {"p", "span", "a"}
+_IMG = frozenset({"img"})
 
 
 def is_cjk(char: str) -> bool:
@@ -47,13 +59,14 @@ def is_cjk(char: str) -> bool:
 
 def squeeze_whitespace(text: str) -> str:
     """Collapse whitespace runs to one space; drop them beside CJK text where they are noise."""
+    if _CJK_RE.search(text) is None:  # no CJK neighbour anywhere: every run is one space
+        return _WHITESPACE_RE.sub(" ", text)
 
     def replace(match: re.Match[str]) -> str:
-        before = text[match.start() - 1] if match.start() else ""
-        after = text[match.end()] if match.end() < len(text) else ""
-        if (is_cjk(before) and is_cjk(after)) or (
-            "\n" in match.group() and (is_cjk(before) or is_cjk(after))
-        ):
+        start, end = match.span()
+        before = start > 0 and _CJK_RE.match(text, start - 1) is not None
+        after = end < len(text) and _CJK_RE.match(text, end) is not None
+        if (before and after) or ("\n" in match.group() and (before or after)):
             return ""
         return " "
 
@@ -62,7 +75,7 @@ def squeeze_whitespace(text: str) -> str:
 
 def make_figures(root: Tag, soup: BeautifulSoup) -> None:
     """Turn an image's small wrapper with short text into <figure><img><figcaption>."""
-    for img in root.find_all("img"):
+    for img in find_tags(root, _IMG):
         if is_detached(img) or has_ancestor(img, ("figure",)):
             continue
         block = _image_block(img, root)
@@ -92,7 +105,7 @@ def _image_block(img: Tag, root: Tag) -> Tag | None:
     """The largest wrapper holding only this image and a caption-sized text, if any text."""
     block, caption = None, ""
     for parent in img.parents:
-        if parent is root or parent.name not in CONTAINER_TAGS | {"p", "span", "a"}:
+        if parent is root or parent.name not in _IMAGE_WRAPPERS:
             break
         text = _caption_text(parent)
         if text is None:
@@ -123,20 +136,28 @@ def tidy(root: Tag, soup: BeautifulSoup) -> None:
     Wrapper <div>s stay until nh3 strips them (keeping their content): unwrapping them here
     would cost a scan of the siblings per child.
     """
-    for heading in root.find_all("h1"):
-        heading.name = "h2"  # the entry title is the page's h1
-    for string in root.find_all(string=True):
-        if not is_detached(string) and not has_ancestor(string, ("pre",)):
-            squeezed = squeeze_whitespace(str(string))
-            if squeezed != string:
-                string.replace_with(squeezed)
-    for container in [root, *root.find_all(CONTAINER_TAGS)]:
-        if not has_ancestor(container, _PHRASING_PARENTS | INLINE_TAGS, below=root):
+    strings: list[NavigableString] = []
+    containers = [root]
+    for node in root.descendants:  # one walk for the first three steps: none adds or moves a tag
+        if isinstance(node, Tag):
+            if node.name == "h1":
+                node.name = "h2"  # the entry title is the page's h1
+            elif node.name in CONTAINER_TAGS:
+                containers.append(node)
+        elif isinstance(node, NavigableString) and node:  # as find_all(string=True): not ""
+            strings.append(node)
+    for string in strings:
+        squeezed = squeeze_whitespace(str(string))
+        if squeezed != string and not has_ancestor(string, ("pre",)):
+            replace_text(string, squeezed)
+    for container in containers:
+        if not has_ancestor(container, _NO_PARAGRAPH_INSIDE, below=root):
             _wrap_inline_runs(container, soup)
-    _drop_empty(root)
+    tags = _drop_empty(root)
     _trim_edges(root)
-    for block in root.find_all(_TRIMMED_BLOCKS):
-        _trim_block_text(block)
+    for block in tags:  # what _drop_empty and _trim_edges left, in document order
+        if block.name in _TRIMMED_BLOCKS and not is_detached(block):
+            _trim_block_text(block)
 
 
 def _wrap_inline_runs(parent: Tag, soup: BeautifulSoup) -> None:
@@ -164,7 +185,8 @@ def _is_inline(node: PageElement) -> bool:
         return True
     if not isinstance(node, Tag) or node.name in HTML_TAGS:
         return isinstance(node, Tag) and node.name in INLINE_TAGS
-    return node.find(TEXT_BLOCK_TAGS) is None  # an unknown element is inline unless it wraps blocks
+    # An unknown element is inline unless it wraps blocks.
+    return find_tag(node, TEXT_BLOCK_TAGS) is None
 
 
 def _has_content(node: PageElement) -> bool:
@@ -184,27 +206,55 @@ def _is_visible(node: PageElement) -> bool:
     )
 
 
-def _drop_empty(root: Tag) -> None:
-    for tag in reversed(root.find_all(True)):  # innermost first
+def _drop_empty(root: Tag) -> list[Tag]:
+    """Drop empty elements and figures without a picture; return the tags it saw."""
+    tags = all_tags(root)
+    for tag in reversed(tags):  # innermost first
         if is_detached(tag):
             continue
         if tag.name in _EMPTY_DROPPABLE and not _has_content(tag):
             tag.decompose()
-        elif tag.name == "figure" and tag.find(_FIGURE_CONTENT) is None:
+        elif tag.name == "figure" and find_tag(tag, _FIGURE_CONTENT) is None:
             tag.decompose()  # a caption whose image is gone
+    return tags
 
 
 def _trim_block_text(block: Tag) -> None:
     """Strip the spaces a block starts or ends with (left by indented source HTML)."""
-    strings = [string for string in block.find_all(string=True) if not is_detached(string)]
-    if not strings:
+    first, last = _first_string(block), _last_string(block)
+    if first is None or last is None:
         return
-    first, last = strings[0], strings[-1]
     if first is last:
-        first.replace_with(first.strip())
+        _replace_text(first, first.strip())
         return
-    first.replace_with(first.lstrip())
-    last.replace_with(last.rstrip())
+    _replace_text(first, first.lstrip())
+    _replace_text(last, last.rstrip())
+
+
+def _replace_text(string: NavigableString, text: str) -> None:
+    if text != string:  # an unchanged string is left alone: a replacement costs a tree edit
+        replace_text(string, text)
+
+
+def _first_string(block: Tag) -> NavigableString | None:
+    """The first non-empty string inside `block`, reading forward from its start."""
+    for node in block.descendants:
+        if isinstance(node, NavigableString) and node:
+            return node
+    return None
+
+
+def _last_string(block: Tag) -> NavigableString | None:
+    """The last non-empty string inside `block`, reading backward from its end."""
+    last: PageElement = block
+    while isinstance(last, Tag) and last.contents:
+        last = last.contents[-1]
+    node: PageElement | None = last
+    while node is not None and node is not block:
+        if isinstance(node, NavigableString) and node:
+            return node
+        node = node.previous_element
+    return None
 
 
 def _trim_edges(root: Tag) -> None:
@@ -223,27 +273,25 @@ def text_lines(root: Tag) -> list[tuple[str, bool]]:
     """Text of `root` as (line, is_caption) pairs: one line per block, whitespace collapsed."""
     lines: list[tuple[list[str], bool]] = []
     current: Tag | None = None
-    for node in root.descendants:
-        if isinstance(node, Tag):
+    # Depth first, in document order, each child with its text block: the nearest enclosing
+    # TEXT_BLOCK_TAGS tag below `root`, or `root`.
+    stack: list[tuple[Iterator[PageElement], Tag]] = [(iter(root.contents), root)]
+    while stack:
+        children, block = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+        elif isinstance(node, Tag):
             if node.name in ("br", "hr"):
                 current = None
-            continue
-        if not isinstance(node, NavigableString) or isinstance(node, PreformattedString):
-            continue
-        block = _text_block(node, root)
-        if block is not current or not lines:
-            lines.append(([], _is_caption(block)))
-            current = block
-        lines[-1][0].append(str(node))
+            stack.append((iter(node.contents), node if node.name in TEXT_BLOCK_TAGS else block))
+        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
+            if block is not current or not lines:
+                lines.append(([], _is_caption(block)))
+                current = block
+            lines[-1][0].append(str(node))
     squeezed = ((squeeze_whitespace("".join(parts)).strip(), flag) for parts, flag in lines)
     return [(text, flag) for text, flag in squeezed if text]
-
-
-def _text_block(node: NavigableString, root: Tag) -> Tag:
-    for parent in node.parents:
-        if parent is root or parent.name in TEXT_BLOCK_TAGS:
-            return parent
-    return root
 
 
 def _is_caption(block: Tag) -> bool:
