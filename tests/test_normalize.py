@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
@@ -317,6 +318,62 @@ class TestPublishedEvidence:
         """Even a naive machine time comes back timezone-aware."""
         published = _published('<time datetime="2023-09-12T10:00:00">x</time><p>x</p>')
         assert published.tzinfo is not None
+
+
+class TestPageMarkup:
+    """The lxml tree reads pages as BeautifulSoup did (see aggregator/normalize/markup.py)."""
+
+    @pytest.mark.parametrize("tag", ["script", "style", "template"])
+    def test_code_and_template_text_is_no_evidence(self, tag: str) -> None:
+        """A relative time inside <script>, <style> or <template> is not page text."""
+        assert _published(f"<{tag}>2 hours ago</{tag}><p>body</p>") == STAMP
+
+    def test_heading_inside_template_is_not_the_title(self) -> None:
+        """An <h1> in a <template> has no page text: the <title> is used."""
+        doc = replace(_seed("<template><h1>Hidden</h1></template><title>Shown</title>"), title="")
+        assert article_from_seed(doc, via="s").title == "Shown"
+
+    def test_content_after_closing_html_is_read(self) -> None:
+        """What follows </html> (a second top-level element) still gives evidence."""
+        html = '<p>x</p></html><time datetime="2023-09-10T08:00:00+00:00">t</time>'
+        assert _published(html) == datetime(2023, 9, 10, 8, tzinfo=UTC)
+
+    def test_evidence_below_libxml2_tree_depth_is_read(self) -> None:
+        """A page nested deeper than libxml2 builds trees (2,048) is read to the end."""
+        html = "<div>" * 3000 + '<time datetime="2023-09-10T08:00:00+00:00">t</time>'
+        assert _published(html + "</div>" * 3000 + "<p>after</p>") == datetime(
+            2023, 9, 10, 8, tzinfo=UTC
+        )
+
+    @pytest.mark.parametrize("separator", ["<!-- c -->", "<!DOCTYPE html>", "<?pi x?>"])
+    def test_comment_or_doctype_ends_a_text(self, separator: str) -> None:
+        """Text after a comment, a stray doctype or an instruction is a text of its own."""
+        assert _published(f"<p>x{separator}2 hours ago</p>") == STAMP - timedelta(hours=2)
+
+    def test_many_comment_separated_texts_are_read(self) -> None:
+        """20,000 comment-separated texts are read (comments become elements: XPath ordering
+        texts that follow comments is quadratic in libxml2, this took seconds)."""
+        html = "<p>" + "x<!-- c -->" * 20000 + "2 hours ago</p>"
+        assert _published(html) == STAMP - timedelta(hours=2)
+
+    def test_control_characters_in_a_deep_page_do_not_raise(self) -> None:
+        """A page that needs the event-built tree may hold characters lxml refuses."""
+        html = "<div>" * 3000 + "<p title='\x01'>By\x02 Ann</p><!-- \x03 -->\x04"
+        article = article_from_seed(_seed(html), via="s")
+        assert article.published == STAMP
+
+    @pytest.mark.parametrize(
+        ("html", "author"),
+        [
+            ('<p><a rel="author nofollow" href="/a">Ann Lee</a></p>', "Ann Lee"),
+            ('<p><span rel="author nofollow">Ann Lee</span></p>', None),
+            ('<p><span rel="author">Ann Lee</span></p>', "Ann Lee"),
+        ],
+        ids=["a-rel-list", "span-rel-is-one-value", "span-rel"],
+    )
+    def test_rel_author_is_a_list_only_on_links(self, html: str, author: str | None) -> None:
+        """rel is a space-separated list on <a>, <link> and <area>, one value elsewhere."""
+        assert article_from_seed(_seed(html), via="s").author == author
 
 
 class TestTitleAuthorOutlet:

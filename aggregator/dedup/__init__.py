@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -198,8 +199,10 @@ def fingerprint_from_dict(d: Mapping[str, object]) -> Fingerprint:
             text_hash=_typed(d, "text_hash", str),
             text_units=_typed(d, "text_units", int),
             signature=_signature(d),
-            terms=tuple(_items(d, "terms", str)),
-            title_terms=tuple(_items(d, "title_terms", str)),
+            # Interned: the index holds every article's terms, and most terms recur across
+            # thousands of articles; one string each keeps a large index small.
+            terms=tuple(map(sys.intern, _items(d, "terms", str))),
+            title_terms=tuple(map(sys.intern, _items(d, "title_terms", str))),
             dates=tuple(map(date.fromisoformat, _items(d, "dates", str))),
         )
     except KeyError as exc:

@@ -5,31 +5,40 @@ form), `outlets` (name and home time zone of known news sites), `published` (pub
 from the page's evidence), `byline` (author), `language`. Pure: values in, values out; "now"
 is never read, the capture time stands in.
 
-BeautifulSoup over lxml reads the HTML evidence: it copes with the broken markup real pages
-and mirrors carry, and lxml keeps it fast.
+lxml's recovering HTML parser reads the page (`markup`): it copes with the broken markup real
+pages and mirrors carry. The evidence readers take lxml's own tree rather than a BeautifulSoup
+tree built from the same parser: on the 2,000-file bench corpus (7,300 characters a page) the
+parse costs 0.12 ms a page instead of 1.05, and `article_from_seed` 0.54 ms of CPU instead of
+2.8, with the same Articles (`markup` says how its tree and text match BeautifulSoup's).
 """
 
 from __future__ import annotations
 
 import html
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
+from lxml import etree
 
 from aggregator.errors import SeedFormatError, SourceError
 from aggregator.normalize.byline import author_in_page, clean_author
-from aggregator.normalize.language import detect_language
+from aggregator.normalize.language import LANGUAGE_SAMPLE_CHARS, detect_language
+from aggregator.normalize.markup import page_text, parse_html, text_of
 from aggregator.normalize.outlets import outlet_name
-from aggregator.normalize.published import published_from_evidence
+from aggregator.normalize.published import (
+    CHINESE_DATELINE_WINDOW_CHARS,
+    DATELINE_WINDOW_CHARS,
+    published_from_evidence,
+)
 from aggregator.normalize.urls import canonical_url
 from aggregator.records import Article, FeedItem, SeedDoc
 
 # Lone surrogates: lxml cannot encode them (UnicodeEncodeError) and no text holds them. Decoded
 # files and feeds never do, but these functions take any str (issue 6).
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# The most of the page text any reader looks at: the dateline windows and the language sample.
+TEXT_HEAD_CHARS = max(DATELINE_WINDOW_CHARS, CHINESE_DATELINE_WINDOW_CHARS, LANGUAGE_SAMPLE_CHARS)
 
 
 def article_from_seed(doc: SeedDoc, *, via: str) -> Article:
@@ -91,31 +100,31 @@ class _Page:
 
     url: str  # canonical
     raw_html: str  # lone surrogates dropped
-    soup: BeautifulSoup
-    text: str
+    document: etree._Element
+    text: str  # the head of the page text: TEXT_HEAD_CHARS or more
     title: str  # the given title, else the page's own; "" if neither
     language: str
     outlet: str
 
     def published(self, *, stamp: datetime | None) -> datetime | None:
         return published_from_evidence(
-            self.soup, self.text, url=self.url, language=self.language, stamp=stamp
+            self.document, self.text, url=self.url, language=self.language, stamp=stamp
         )
 
     def author(self) -> str | None:
-        return author_in_page(self.soup, self.text, outlet=self.outlet)
+        return author_in_page(self.document, self.text, outlet=self.outlet)
 
 
 def _read_page(url: str, html_text: str, title: str) -> _Page:
     canonical = canonical_url(url)
     raw_html = _SURROGATE_RE.sub("", html_text)
-    soup = _parse_html(raw_html)
-    text = _page_text(soup)
-    title = clean_title(title) or _title_in_page(soup)
+    document = parse_html(raw_html)
+    text = page_text(document, min_chars=TEXT_HEAD_CHARS)
+    title = clean_title(title) or _title_in_page(document)
     return _Page(
         url=canonical,
         raw_html=raw_html,
-        soup=soup,
+        document=document,
         text=text,
         title=title,
         language=detect_language(f"{title}\n{text}"),
@@ -128,24 +137,13 @@ def clean_title(raw: str) -> str:
     return " ".join(_SURROGATE_RE.sub("", html.unescape(html.unescape(raw))).split())
 
 
-def _parse_html(markup: str) -> BeautifulSoup:
-    with warnings.catch_warnings():
-        # A body that is only a URL or a file name, or XHTML, is still parsed as HTML.
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        return BeautifulSoup(markup, "lxml")
-
-
-def _page_text(page: BeautifulSoup) -> str:
-    return " ".join(page.get_text(" ").split())
-
-
-def _title_in_page(page: BeautifulSoup) -> str:
-    meta = page.find("meta", attrs={"property": "og:title"})
-    if isinstance(meta, Tag) and (content := meta.get("content")):
-        return clean_title(str(content))
+def _title_in_page(page: etree._Element) -> str:
+    meta = next((m for m in page.iter("meta") if m.get("property") == "og:title"), None)
+    if meta is not None and (content := meta.get("content")):
+        return clean_title(content)
     for name in ("h1", "title"):
-        if isinstance(tag := page.find(name), Tag) and (title := clean_title(tag.get_text(" "))):
+        tag = next(page.iter(name), None)
+        if tag is not None and (title := clean_title(text_of(tag))):
             return title
     return ""
 

@@ -14,11 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bs4 import (
-    BeautifulSoup,
-    NavigableString,
-)
+from lxml import etree
 
+from aggregator.normalize.markup import find_all, short_page_texts, text_of
 from aggregator.normalize.outlets import host_of, outlet_for_host
 
 EARLIEST_PUBLISHED = date(1990, 1, 1)
@@ -74,6 +72,7 @@ LABELLED_DATE_RE = re.compile(  # 发布时间：2023-09-05, 日期：2023年9�
     r"(?:发布|發布|发表|發表|出版|更新|刊登)?(?:时间|時間|日期)\s*[:：]\s*"
     r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
 )
+DATE_PUBLISHED_XPATH = etree.XPath("descendant::*[@itemprop='datePublished']")
 URL_DATE_RES = (
     re.compile(r"/(?P<y>(?:19|20)\d{2})[/-](?P<m>\d{1,2})[/-](?P<d>\d{1,2})(?=[/\-_.]|$)"),
     re.compile(r"/(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?:\d{4})?(?=[/\-_.]|$)"),
@@ -82,7 +81,7 @@ URL_DATE_RES = (
 
 
 def published_from_evidence(
-    page: BeautifulSoup, text: str, *, url: str, language: str, stamp: datetime | None
+    page: etree._Element, text: str, *, url: str, language: str, stamp: datetime | None
 ) -> datetime | None:
     """Return the first plausible publication time the evidence gives, else the stamp."""
     for candidate in _time_evidence(page, text, url=url, language=language, stamp=stamp):
@@ -94,7 +93,7 @@ def published_from_evidence(
 
 
 def _time_evidence(
-    page: BeautifulSoup, text: str, *, url: str, language: str, stamp: datetime | None
+    page: etree._Element, text: str, *, url: str, language: str, stamp: datetime | None
 ) -> Iterator[datetime]:
     """Yield publication-time candidates, best evidence first."""
     machine = [parsed for value in _machine_times(page) if (parsed := _parse_iso(value))]
@@ -115,18 +114,18 @@ def _time_evidence(
     yield from (_midnight(d, zone) for d in _url_dates(url))
 
 
-def _machine_times(page: BeautifulSoup) -> Iterator[str]:
+def _machine_times(page: etree._Element) -> Iterator[str]:
     """Yield published-time attribute values: meta tags first, then <time> elements."""
-    for meta in page.find_all("meta"):
-        names = {str(meta.get(key, "")).lower() for key in ("property", "name", "itemprop")}
+    for meta in page.iter("meta"):
+        names = {meta.get(key, "").lower() for key in ("property", "name", "itemprop")}
         if names & PUBLISHED_META and (content := meta.get("content")):
-            yield str(content)
-    for tag in page.find_all(attrs={"itemprop": "datePublished"}):
-        if tag.name != "meta" and (value := tag.get("datetime") or tag.get("content")):
-            yield str(value)
-    for tag in page.find_all("time"):
+            yield content
+    for tag in find_all(page, DATE_PUBLISHED_XPATH):
+        if tag.tag != "meta" and (value := tag.get("datetime") or tag.get("content")):
+            yield value
+    for tag in page.iter("time"):
         if value := tag.get("datetime"):
-            yield str(value)
+            yield value
 
 
 def _parse_iso(value: str) -> datetime | date | None:
@@ -139,23 +138,21 @@ def _parse_iso(value: str) -> datetime | date | None:
         return None
 
 
-def _relative_times(page: BeautifulSoup, stamp: datetime) -> Iterator[datetime]:
+def _relative_times(page: etree._Element, stamp: datetime) -> Iterator[datetime]:
     """Yield times written as "26 分钟前" / "2 hours ago", counted back from `stamp`."""
-    for tag in page.find_all("time"):
-        ago = _relative_delta(tag.get_text(" "))
+    for tag in page.iter("time"):
+        ago = _relative_delta(text_of(tag))
         if ago is None:
             continue
         moment = stamp - ago
-        stated = _parse_iso(str(tag.get("datetime", "")))
+        stated = _parse_iso(tag.get("datetime", ""))
         stated_day = stated.date() if isinstance(stated, datetime) else stated
         # The element's own date must agree (to a day: its time zone is unknown).
         if stated_day is None or abs((moment.astimezone(UTC).date() - stated_day).days) <= 1:
             yield moment
-    for string in page.find_all(string=True):
-        # Exact type: comments, scripts and styles are NavigableString subclasses.
-        if type(string) is not NavigableString or string.find_parent("time") is not None:
-            continue
-        if len(string) <= RELATIVE_TEXT_MAX_CHARS and (ago := _relative_delta(string)):
+    for string in short_page_texts(page, max_chars=RELATIVE_TEXT_MAX_CHARS):
+        # A zero delta ("刚刚") is falsy: "just now" counts only in a <time> (as it always has).
+        if ago := _relative_delta(string):
             yield stamp - ago
 
 
