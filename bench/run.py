@@ -478,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aggregator", type=Path, default=default_cli(), help="the CLI")
     parser.add_argument("--reader-python", type=Path, help="interpreter that can import reader")
     parser.add_argument("--no-feeds", action="store_true", help="skip the live-feed part")
+    parser.add_argument("--feeds-only", action="store_true", help="only the live-feed part")
     parser.add_argument(
         "--no-304", action="store_true", help="feed origin ignores conditional GET headers"
     )
@@ -505,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.aggregator.exists():
         parser.error(f"no aggregator CLI at {args.aggregator}; pass --aggregator")
     table = Table()
-    run_seed_builds(args, work, table)
+    if not args.feeds_only:
+        run_seed_builds(args, work, table)
     if not args.no_feeds:
         run_feeds(args, work, table)
     if args.baseline:

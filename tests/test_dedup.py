@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import struct
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -384,6 +385,23 @@ class TestSameStory:
         late = replace(LIBYA_HANT, published=LIBYA_HANS.published + timedelta(hours=80))
         assert assign_all([LIBYA_HANS, late], DedupConfig(window_hours=72))[1].level == "new"
 
+    def test_a_story_spans_at_most_the_window(self) -> None:
+        """Reports 40 h apart: the third joins the second alone, but not the story of the
+        first and second, which it would stretch to 80 h (window 72 h): no chaining."""
+        second = replace(LIBYA_HANT, published=LIBYA_HANS.published + timedelta(hours=40))
+        third = replace(
+            LIBYA_HANS,
+            url="https://c.example/libya",
+            source="Third",
+            text=LIBYA_HANS.text[:70] + LIBYA_HANT.text[70:],
+            published=LIBYA_HANS.published + timedelta(hours=80),
+        )
+        wide = DedupConfig(window_hours=72)
+        assert assign_all([second, third], wide)[1].level == "same_story"
+        first, joined, apart = assign_all([LIBYA_HANS, second, third], wide)
+        assert joined.level == "same_story" and joined.story_id == first.story_id
+        assert apart.story_id != first.story_id
+
     def test_evidence_names_the_parts_of_the_score(self) -> None:
         """The decision's evidence shows relatedness, dates, closeness and shared terms."""
         press = assign_all([QUAKE_WIRE, QUAKE_PRESS])[1]
@@ -525,7 +543,8 @@ class TestFingerprintDict:
     def test_version_1_dict_still_loads(self) -> None:
         """A version-1 fingerprint (signature as a list of numbers) loads and keeps version 1."""
         fp = fingerprint(QUAKE_WIRE)
-        data = fingerprint_to_dict(fp) | {"version": 1, "signature": list(fp.signature)}
+        values = list(struct.unpack("<128I", fp.signature))
+        data = fingerprint_to_dict(fp) | {"version": 1, "signature": values}
         loaded = fingerprint_from_dict(json.loads(json.dumps(data)))
         assert loaded == replace(fp, version=1)
         assert fp.version == 2

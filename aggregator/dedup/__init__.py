@@ -15,7 +15,10 @@ Pure: no I/O, no clock; times come from the articles.
    hashed with numpy, then permuted with datasketch's own MinHash parameters (the shingles
    module says why).
 3. same_story: a report of the same event by another outlet, published within
-   `dedup.window_hours` of a member of the story (aggregator.dedup.similarity computes it):
+   `dedup.window_hours` of a member of the story, as long as the story then still spans at
+   most window_hours from its first to its last member (the config's "stories only merge
+   within this span": reports never chain a story across weeks); the score
+   (aggregator.dedup.similarity computes it):
 
        score = relatedness × (dates + closeness) / 2        every part in 0..1
 
@@ -62,8 +65,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TypeVar
 
-import numpy as np
-
 from aggregator.config import DedupConfig
 from aggregator.dedup.eventdates import mentioned_dates
 from aggregator.dedup.shingles import (
@@ -72,6 +73,7 @@ from aggregator.dedup.shingles import (
     lean_minhash,
     lsh_threshold,
     minhash_signature,
+    pack_signature,
     signature_jaccard,
 )
 from aggregator.dedup.similarity import (
@@ -125,7 +127,7 @@ class Fingerprint:
     guid: str | None
     text_hash: str  # sha1 of the folded text with whitespace removed
     text_units: int  # CJK characters plus words in the text
-    signature: tuple[int, ...]  # MinHash hash values (uint32); () when the text is too short
+    signature: bytes  # MinHash values, packed (shingles.pack_signature); b"" when text is short
     terms: tuple[str, ...]  # title+lead terms, folded to Simplified and lower case, sorted
     title_terms: tuple[str, ...]  # the subset that occurs in the title
     dates: tuple[date, ...]  # days the title+lead names, first mention first
@@ -146,7 +148,7 @@ def fingerprint(doc: DedupDoc) -> Fingerprint:
         guid=doc.guid,
         text_hash=hashlib.sha1(strip_whitespace(folded_text).encode()).hexdigest(),
         text_units=len(units),
-        signature=minhash_signature(units),
+        signature=pack_signature(minhash_signature(units)),
         terms=tuple(sorted(title_terms.union(story_terms(lead)))),
         title_terms=tuple(sorted(title_terms)),
         dates=mentioned_dates(f"{folded_title}\n{lead}", published=doc.published),
@@ -224,6 +226,9 @@ class StoryIndex:
         self._by_guid: dict[tuple[str, str], str] = {}
         self._by_hash: dict[str, list[str]] = {}
         self._terms = TermIndex()
+        # Earliest and latest publication of each story's members (a replaced version's time
+        # is not taken out: a span only grows).
+        self._span: dict[StoryId, tuple[datetime, datetime]] = {}
 
     def __len__(self) -> int:
         return len(self._fingerprints)
@@ -246,6 +251,7 @@ class StoryIndex:
             # _remove took out an earlier version, so the duplicate check is not needed.
             self._lsh.insert(fp.url, lean_minhash(fp.signature), check_duplication=False)
         self._terms.add(fp.url, fp.terms, fp.title_terms, fp.published)
+        self._span[story_id] = _widened(self._span.get(story_id), fp.published)
 
     def assign(self, fp: Fingerprint) -> StoryDecision:
         """Decide which story `fp` belongs to; a new one when nothing matches. Does not add."""
@@ -307,6 +313,8 @@ class StoryIndex:
         ):
             if bound < self._cfg.story - BOUND_MARGIN:
                 continue  # the bar is at least `story`
+            if not self._fits_story(fp, self._story_of[url]):
+                continue
             other = self._fingerprints[url]
             scored = story_score(fp, other, overlap=overlap, window=self._cfg.window)
             if scored.score >= self.story_bar(fp, other) and (
@@ -320,6 +328,11 @@ class StoryIndex:
         shared = shared_terms(fp, winner, self._terms.doc_freq, len(self))
         evidence = describe_score(replace(scored, shared=shared), bar=self.story_bar(fp, winner))
         return self._decision(url, "same_story", score, evidence)
+
+    def _fits_story(self, fp: Fingerprint, story_id: StoryId) -> bool:
+        """Whether the story, with `fp` in it, still spans at most the window: no chaining."""
+        first, last = _widened(self._span.get(story_id), fp.published)
+        return last - first <= self._cfg.window
 
     def _decision(self, url: str, level: DedupLevel, score: float, evidence: str) -> StoryDecision:
         return StoryDecision(
@@ -380,6 +393,12 @@ def describe_score(scored: StoryScore, *, bar: float) -> str:
     )
 
 
+def _widened(span: tuple[datetime, datetime] | None, moment: datetime) -> tuple[datetime, datetime]:
+    if span is None:
+        return moment, moment
+    return min(span[0], moment), max(span[1], moment)
+
+
 def _outlet(fp: Fingerprint) -> str:
     return fp.source.strip().casefold()
 
@@ -408,11 +427,11 @@ def _items(d: Mapping[str, object], key: str, kind: type[T]) -> list[T]:
     return value
 
 
-def _encode_signature(signature: tuple[int, ...]) -> str:
-    return base64.b64encode(np.array(signature, dtype="<u4").tobytes()).decode("ascii")
+def _encode_signature(signature: bytes) -> str:
+    return base64.b64encode(signature).decode("ascii")
 
 
-def _signature(d: Mapping[str, object]) -> tuple[int, ...]:
+def _signature(d: Mapping[str, object]) -> bytes:
     """The stored signature: base64 of little-endian uint32 (version 2), or a list (1)."""
     value = d["signature"]
     if isinstance(value, str):
@@ -420,11 +439,14 @@ def _signature(d: Mapping[str, object]) -> tuple[int, ...]:
             raw = base64.b64decode(value, validate=True)
         except ValueError:
             raise ValueError("signature: expected base64") from None
-        if len(raw) % 4:
-            raise ValueError("signature: expected whole uint32 values")
-        signature = tuple(np.frombuffer(raw, dtype="<u4").tolist())
+        signature = raw
     else:
-        signature = tuple(_items(d, "signature", int))
-    if len(signature) not in (0, NUM_PERM):
-        raise ValueError(f"signature: expected 0 or {NUM_PERM} values, got {len(signature)}")
+        values = _items(d, "signature", int)
+        if not all(0 <= v < 2**32 for v in values):
+            raise ValueError("signature: expected uint32 values")
+        signature = pack_signature(tuple(values))
+    if len(signature) not in (0, 4 * NUM_PERM):
+        raise ValueError(
+            f"signature: expected 0 or {NUM_PERM} uint32 values, got {len(signature)} bytes"
+        )
     return signature

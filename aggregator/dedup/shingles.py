@@ -109,18 +109,28 @@ def unit_hashes(units: list[str]) -> U64:
     return _fmix(summed ^ (ends - starts).astype(np.uint64), _FMIX64)
 
 
-def signature_jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """Estimate the shingle Jaccard of two signatures; 0 when either is empty."""
+def pack_signature(values: tuple[int, ...]) -> bytes:
+    """A signature as kept in a Fingerprint: little-endian uint32s, 512 bytes for NUM_PERM.
+
+    A tuple of Python ints takes ten times the memory, and the index holds one per article.
+    """
+    return np.array(values, dtype="<u4").tobytes()
+
+
+def signature_jaccard(a: bytes, b: bytes) -> float:
+    """Estimate the shingle Jaccard of two packed signatures; 0 when either is empty."""
     if not a or len(a) != len(b):
         return 0.0
-    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+    equal = np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")
+    return int(np.count_nonzero(equal)) / int(equal.size)
 
 
-def lean_minhash(signature: tuple[int, ...]) -> LeanMinHash:
-    """Wrap a stored signature for datasketch's LSH."""
+def lean_minhash(signature: bytes) -> LeanMinHash:
+    """Wrap a packed signature for datasketch's LSH."""
     from datasketch import LeanMinHash  # deferred: see the note at the imports
 
-    return LeanMinHash(seed=MINHASH_SEED, hashvalues=signature, scheme=MINHASH_SCHEME)
+    values = np.frombuffer(signature, dtype="<u4")
+    return LeanMinHash(seed=MINHASH_SEED, hashvalues=values, scheme=MINHASH_SCHEME)
 
 
 def lsh_threshold(near_duplicate: float) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_SEED_BYTES = 5 * 1024 * 1024
 # Text files hold next to no control characters other than tab and line ends.
-CONTROL_CHARS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\v\f\r")
+CONTROL_CHAR_RE = re.compile("[\x00-\x08\x0e-\x1f]")
 MAX_CONTROL_SHARE = 0.01
 UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -115,7 +116,7 @@ def _decode(data: bytes, *, path: Path) -> str:
     if text is None:
         reason = "binary file" if b"\x00" in data else "not UTF-8, and no other encoding fits"
         raise SeedFormatError(path, reason)
-    if "\x00" in text or sum(1 for c in text if c in CONTROL_CHARS) > len(text) * MAX_CONTROL_SHARE:
+    if "\x00" in text or len(CONTROL_CHAR_RE.findall(text)) > len(text) * MAX_CONTROL_SHARE:
         raise SeedFormatError(path, "binary file")
     return text
 
