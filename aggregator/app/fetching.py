@@ -46,8 +46,11 @@ def ingest_feeds(
     stats: IngestStats,
     now: datetime,
     jobs: int = 1,
-) -> list[FeedPoll]:
-    """Poll each feed source once and stage its new and changed items."""
+) -> None:
+    """Poll each feed source once and stage its new and changed items.
+
+    One feed per worker at a time: a 500-item full-text feed is tens of MB once prepared.
+    """
     stamps = store.input_digests()
     tasks = []
     for source in sources:
@@ -56,8 +59,11 @@ def ingest_feeds(
         tasks.append(
             (source, current_state(store.get_source_state(source.name), source), known, now)
         )
-    polls = []
-    runs = map_in_workers(_poll_task, tasks, jobs=jobs) if jobs > 1 else map(_poll_task, tasks)
+    runs = (
+        map_in_workers(_poll_task, tasks, jobs=jobs, ahead=1)
+        if jobs > 1
+        else map(_poll_task, tasks)
+    )
     for poll in runs:
         stats.files += poll.items
         stats.unchanged_files += poll.unchanged
@@ -65,8 +71,6 @@ def ingest_feeds(
         with store.transaction():
             store.put_source_state(poll.state)
         log.info("feed.polled source=%s outcome=%r", poll.source, poll.outcome)
-        polls.append(poll)
-    return polls
 
 
 def poll_feed(

@@ -126,8 +126,10 @@ def prepare_all(items: Sequence[Input], *, via: str, jobs: int) -> Iterator[Prep
         yield from results
 
 
-def map_in_workers(func: Callable[[A], R], tasks: Sequence[A], *, jobs: int) -> Iterator[R]:
-    """`func` over `tasks` in `jobs` processes, results in task order, a few tasks ahead.
+def map_in_workers(
+    func: Callable[[A], R], tasks: Sequence[A], *, jobs: int, ahead: int = IN_FLIGHT
+) -> Iterator[R]:
+    """`func` over `tasks` in `jobs` processes, results in task order, `ahead` per worker.
 
     If a worker dies (killed, out of memory), the tasks without a result run in this process:
     the run finishes rather than losing what was read.
@@ -140,11 +142,16 @@ def map_in_workers(func: Callable[[A], R], tasks: Sequence[A], *, jobs: int) -> 
         ) as pool:
             waiting: deque[Future[R]] = deque()
             upcoming = deque(tasks)
-            while upcoming or waiting:
-                while upcoming and len(waiting) < jobs * IN_FLIGHT:
+
+            def top_up() -> None:
+                while upcoming and len(waiting) < jobs * ahead:
                     waiting.append(pool.submit(func, upcoming.popleft()))
+
+            top_up()
+            while waiting:
                 result = waiting.popleft().result()
                 done += 1
+                top_up()  # before yielding: workers go on while the caller stores this one
                 yield result
     except BrokenProcessPool:
         log.error("workers.lost remaining=%d; going on in one process", len(tasks) - done)
