@@ -30,6 +30,7 @@ Pure: no I/O. Times are integer microseconds since the epoch, so the window test
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -154,7 +155,8 @@ class TermIndex:
         self._doc_freq: _Column[np.int64] = _Column(np.int64)  # by term id
         # By term id: the docs that have the term, removed ones included (see remove); docs
         # from _unposted on are not in yet (see _post).
-        self._postings: list[list[int]] = []
+        # array("i"): 4 bytes per entry, where a list of ints takes 40 (100 MB at 20,000 docs).
+        self._postings: list[array[int]] = []
         self._unposted = 0
         self._doc_of: dict[str, int] = {}  # URL -> doc; a URL added again gets a new doc
         self._url_of: list[str] = []  # by doc
@@ -176,7 +178,7 @@ class TermIndex:
         term_ids = np.fromiter(map(self._vocabulary.__getitem__, terms), np.int64, len(terms))
         new_terms = len(self._vocabulary) - len(self._postings)
         if new_terms:
-            self._postings.extend([] for _ in range(new_terms))
+            self._postings.extend(array("i") for _ in range(new_terms))
             self._doc_freq.extend(np.zeros(new_terms, dtype=np.int64))
         doc = len(self._url_of)
         self._doc_of[url] = doc
@@ -264,10 +266,10 @@ class TermIndex:
         freq = self._doc_freq.data[known]
         usable = (freq > 0) & (freq <= posting_docs)
         rare = known[usable][np.argsort(freq[usable], kind="stable")][:query_terms]
-        docs = np.fromiter(
-            itertools.chain.from_iterable(map(self._postings.__getitem__, rare.tolist())),
-            np.int64,
-        )
+        docs = np.concatenate(
+            [np.frombuffer(self._postings[t], dtype=np.int32) for t in rare.tolist()]
+            or [np.empty(0, dtype=np.int32)]
+        ).astype(np.int64)
         wanted = (
             (np.abs(self._time.data[docs] - published) <= window)
             & self._live.data[docs]
