@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -75,6 +76,37 @@ class TestParallelBuild:
         assert articles(parallel) == articles(serial)
         for name in ("all.atom", "korea.atom", "russia.atom"):
             assert (parallel / "feeds" / name).exists()
+
+    def test_ctrl_c_stops_workers_quietly_and_loses_nothing(
+        self, corpus: list[Path], tmp_path: Path
+    ) -> None:
+        """SIGINT to the process group (Ctrl-C) while workers run: exit 1 at once, no worker
+        traceback, an intact store; the next build completes the same articles."""
+        root = site_with(tmp_path, corpus)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "-vv", "build", "--config", "config.toml"],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,  # its own process group, as a terminal gives a command
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        assert proc.stderr is not None
+        for line in proc.stderr:  # workers are busy once the first batch is being stored
+            if "article.stored" in line:
+                break
+        os.killpg(proc.pid, signal.SIGINT)
+        rest = proc.stderr.read()
+        proc.stderr.close()
+        assert proc.wait(timeout=10) == 1
+        assert "Traceback" not in rest and "Aborted!" in rest
+        with sqlite3.connect(root / "state" / "agg.db") as con:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        con.close()
+        assert "skipped 0 files" in build(root)
+        assert len(articles(root)) == PARALLEL_FILES
 
     def test_oldest_article_founds_the_story_whatever_the_file_order(self, tmp_path: Path) -> None:
         """Stories are decided earliest published first, not in file-name order."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -138,7 +139,9 @@ def map_in_workers(
     done = 0
     try:
         with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context(method)
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_ignore_interrupts,
         ) as pool:
             waiting: deque[Future[R]] = deque()
             upcoming = deque(tasks)
@@ -147,16 +150,24 @@ def map_in_workers(
                 while upcoming and len(waiting) < jobs * ahead:
                     waiting.append(pool.submit(func, upcoming.popleft()))
 
-            top_up()
-            while waiting:
-                result = waiting.popleft().result()
-                done += 1
-                top_up()  # before yielding: workers go on while the caller stores this one
-                yield result
+            try:
+                top_up()
+                while waiting:
+                    result = waiting.popleft().result()
+                    done += 1
+                    top_up()  # before yielding: workers go on while the caller stores this
+                    yield result
+            finally:  # stopped early (Ctrl-C, an error, a consumer that quit): drop the queue
+                pool.shutdown(wait=True, cancel_futures=True)
     except BrokenProcessPool:
         log.error("workers.lost remaining=%d; going on in one process", len(tasks) - done)
         for task in tasks[done:]:
             yield func(task)
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the main process's to handle; it stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _prepare_chunk(task: tuple[Sequence[Input], str]) -> list[Prepared | Skipped]:
