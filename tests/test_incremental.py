@@ -49,6 +49,12 @@ def articles(root: Path) -> list[tuple[object, ...]]:
     return rows
 
 
+def run_sql(root: Path, statement: str) -> None:
+    with sqlite3.connect(root / "state" / "agg.db") as con:
+        con.execute(statement)
+    con.close()
+
+
 def mtimes(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in sorted(folder.iterdir())}
 
@@ -188,9 +194,7 @@ class TestRebuild:
         root = site_with(tmp_path, corpus[:6])
         build(root)
         fresh = articles(root)
-        with sqlite3.connect(root / "state" / "agg.db") as con:
-            con.execute("UPDATE articles SET fingerprint = json_set(fingerprint, '$.version', 0)")
-        con.close()
+        run_sql(root, "UPDATE articles SET fingerprint = json_set(fingerprint, '$.version', 0)")
         shutil.copy(corpus[6], root / "seeds" / corpus[6].name)  # something to decide
         build(root)
         after = {row[0]: row for row in articles(root)}
@@ -205,10 +209,11 @@ class TestRebuild:
         root = site_with(tmp_path, corpus[:6])
         build(root)
         decided = articles(root)
-        with sqlite3.connect(root / "state" / "agg.db") as con:
-            con.execute("UPDATE articles SET story_id = NULL WHERE url IN"
-                        " (SELECT url FROM articles ORDER BY url LIMIT 3)")  # fmt: skip
-        con.close()
+        run_sql(
+            root,
+            "UPDATE articles SET story_id = NULL"
+            " WHERE url IN (SELECT url FROM articles ORDER BY url LIMIT 3)",
+        )
         cfg = load_config(root / "config.toml")
         result = app.build(cfg)
         assert result.ingest.unchanged_files == 6

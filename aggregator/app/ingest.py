@@ -21,7 +21,14 @@ from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, TypeVar
 
-from aggregator.app.prepare import Input, Prepared, Skipped, prepare, prepare_all
+from aggregator.app.prepare import (
+    Input,
+    Prepared,
+    Skipped,
+    fingerprint_of,
+    prepare,
+    prepare_all,
+)
 from aggregator.config import Config
 from aggregator.records import KnownArticle, StoredArticle, StoryDecision, StoryId, StoryState
 from aggregator.sources import Collected, Progress
@@ -83,17 +90,7 @@ def _fingerprint_again(store: Store, url: str) -> dedup.Fingerprint | None:
     stored = store.get_article(url)
     if stored is None:
         return None
-    a = stored.article
-    fp = dedup.fingerprint(
-        dedup.DedupDoc(
-            url=a.url,
-            title=a.title,
-            text=stored.body.text,
-            published=a.published,
-            source=a.source,
-            guid=a.guid,
-        )
-    )
+    fp = fingerprint_of(stored.article, stored.body.text)
     store.put_fingerprint(url, dedup.fingerprint_to_dict(fp))
     return fp
 

@@ -68,7 +68,6 @@ class Skipped:
 def prepare(item: Input, *, via: str) -> Prepared | Skipped:
     """Read (if a SeedInput), normalize, clean and fingerprint one input; never raises."""
     # The stages load on first use: a build with nothing to read never pays for their imports.
-    from aggregator import dedup
     from aggregator.clean import clean_html
     from aggregator.normalize import article_from_feed_item, article_from_seed
 
@@ -84,16 +83,7 @@ def prepare(item: Input, *, via: str) -> Prepared | Skipped:
         else:
             article = article_from_feed_item(doc)
         body = clean_html(article.raw_html, base_url=article.url)
-        fingerprint = dedup.fingerprint(
-            dedup.DedupDoc(
-                url=article.url,
-                title=article.title,
-                text=body.text,
-                published=article.published,
-                source=article.source,
-                guid=article.guid,
-            )
-        )
+        fingerprint = fingerprint_of(article, body.text)
     except SourceError as exc:
         return Skipped(origin=collected.origin, reason=exc.reason)
     except Exception as exc:  # one input must never stop the run: log the bug, go on
@@ -108,6 +98,22 @@ def prepare(item: Input, *, via: str) -> Prepared | Skipped:
         body=body,
         digest=article_digest(article),
         fingerprint=fingerprint,
+    )
+
+
+def fingerprint_of(article: Article, text: str) -> dedup.Fingerprint:
+    """The dedup fingerprint of an article whose clean body has plain text `text`."""
+    from aggregator import dedup
+
+    return dedup.fingerprint(
+        dedup.DedupDoc(
+            url=article.url,
+            title=article.title,
+            text=text,
+            published=article.published,
+            source=article.source,
+            guid=article.guid,
+        )
     )
 
 

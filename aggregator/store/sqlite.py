@@ -433,22 +433,10 @@ def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
         summary=row["summary"],
         images=tuple(json.loads(row["images"])),
     )
-    story_id = row["story_id"]
-    decision = (
-        None
-        if story_id is None
-        else StoryDecision(
-            story_id=StoryId(story_id),
-            level=row["level"],
-            matched_url=row["matched_url"],
-            score=float(row["score"]),
-            evidence=row["evidence"],
-        )
-    )
     return StoredArticle(
         article=article,
         body=body,
-        decision=decision,
+        decision=_decision_from_row(row),
         digest=row["digest"],
         fingerprint=json.loads(row["fingerprint"]),
     )
@@ -474,13 +462,21 @@ def _member_from_row(row: sqlite3.Row) -> StoryMember:
         summary=row["summary"],
         author=row["author"],
         language=row["language"],
-        decision=StoryDecision(
-            story_id=StoryId(row["story_id"]),
-            level=row["level"],
-            matched_url=row["matched_url"],
-            score=float(row["score"]),
-            evidence=row["evidence"],
-        ),
+        decision=_decision_from_row(row),
+    )
+
+
+def _decision_from_row(row: sqlite3.Row) -> StoryDecision | None:
+    """The article's story decision; None while it is pending (no story_id yet)."""
+    story_id = row["story_id"]
+    if story_id is None:
+        return None
+    return StoryDecision(
+        story_id=StoryId(story_id),
+        level=row["level"],
+        matched_url=row["matched_url"],
+        score=float(row["score"]),
+        evidence=row["evidence"],
     )
 
 
