@@ -176,7 +176,7 @@ def progress_reporter(stream: TextIO) -> Iterator[app.Progress]:
             if bar is None:
                 bar = click.progressbar(length=total, label="reading seeds", file=stream)
                 bar.__enter__()
-            bar.update(1)
+            bar.update(done - bar.pos)  # called per batch of files, with the running count
 
         try:
             yield update_bar

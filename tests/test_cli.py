@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import html as lxml_html
 
-from aggregator.cli import cli
+from aggregator.cli import cli, progress_reporter
 from tests.atomcheck import assert_valid_atom
 from tests.conftest import ROOT, SAMPLE_SEEDS
 
@@ -261,3 +262,24 @@ class TestCommands:
         """`aggregator check` validates the config and exits 0."""
         result = CliRunner().invoke(cli, ["check", "--config", str(site.config)])
         assert result.exit_code == 0 and "ok: 1 sources, 2 topics" in result.output
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class TestProgress:
+    def test_bar_follows_the_running_count(self) -> None:
+        """Ingest reports per batch with a running count; the bar ends full, not at 3/1000."""
+        stream = _Terminal()
+        with progress_reporter(stream) as progress:
+            for done in (256, 512, 1000):
+                progress(done, 1000)
+        assert stream.getvalue().rstrip().endswith("100%\x1b[?25h")
+
+    def test_lines_without_a_terminal(self) -> None:
+        stream = io.StringIO()
+        with progress_reporter(stream) as progress:
+            progress(1000, 1000)
+        assert stream.getvalue() == "progress: read 1000/1000 files\n"
