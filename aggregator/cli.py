@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -97,7 +97,7 @@ def build(config_path: Path, jobs: int, fetch: bool) -> None:
     cfg = _load(config_path)
     workers = jobs or os.cpu_count() or 1
     with errors_as_exit_codes(), progress_reporter(sys.stderr) as progress:
-        result = app.build(cfg, jobs=workers, fetch=fetch, progress=progress)
+        result = app.build(cfg, jobs=workers, fetch=fetch, phases=progress)
     click.echo(result.summary())
 
 
@@ -166,35 +166,45 @@ def status(config_path: Path) -> None:
 
 
 @contextmanager
-def progress_reporter(stream: TextIO) -> Iterator[app.Progress]:
-    """A progress callback: a bar on a terminal, a line every few seconds otherwise."""
-    if stream.isatty():
+def progress_reporter(stream: TextIO) -> Iterator[app.Phases]:
+    """Progress per phase ("reading files", "deciding stories"): a bar each on a terminal,
+    a line every few seconds otherwise."""
+    if not stream.isatty():
+        yield lambda label: _periodic_lines(stream, label)
+        return
+    bars: list[Any] = []
+
+    def phase(label: str) -> app.Progress:
         bar: Any = None
 
-        def update_bar(done: int, total: int) -> None:
+        def update(done: int, total: int) -> None:
             nonlocal bar
             if bar is None:
-                bar = click.progressbar(length=total, label="reading seeds", file=stream)
+                for previous in bars:  # a new phase has begun: finish the last bar
+                    previous.__exit__(None, None, None)
+                bars.clear()
+                bar = click.progressbar(length=total, label=label, file=stream)
                 bar.__enter__()
-            bar.update(done - bar.pos)  # called per batch of files, with the running count
+                bars.append(bar)
+            bar.update(done - bar.pos)  # called per batch, with the running count
 
-        try:
-            yield update_bar
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
-        return
-    yield _periodic_lines(stream)
+        return update
+
+    try:
+        yield phase
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
 
 
-def _periodic_lines(stream: TextIO) -> Callable[[int, int], None]:
+def _periodic_lines(stream: TextIO, label: str) -> app.Progress:
     last = time.monotonic()
 
     def report(done: int, total: int) -> None:
         nonlocal last
         if time.monotonic() - last >= PROGRESS_EVERY_S or (done == total and total >= 1000):
             last = time.monotonic()
-            print(f"progress: read {done}/{total} files", file=stream, flush=True)
+            print(f"progress: {label} {done}/{total}", file=stream, flush=True)
 
     return report
 

@@ -273,13 +273,20 @@ class TestProgress:
     def test_bar_follows_the_running_count(self) -> None:
         """Ingest reports per batch with a running count; the bar ends full, not at 3/1000."""
         stream = _Terminal()
-        with progress_reporter(stream) as progress:
+        with progress_reporter(stream) as phases:
+            reading = phases("reading files")
             for done in (256, 512, 1000):
-                progress(done, 1000)
-        assert stream.getvalue().rstrip().endswith("100%\x1b[?25h")
+                reading(done, 1000)
+            phases("deciding stories")(10, 10)
+        out = stream.getvalue()
+        assert "reading files  [####" in out and "deciding stories  [####" in out
+        assert out.count("100%") >= 2
 
     def test_lines_without_a_terminal(self) -> None:
         stream = io.StringIO()
-        with progress_reporter(stream) as progress:
-            progress(1000, 1000)
-        assert stream.getvalue() == "progress: read 1000/1000 files\n"
+        with progress_reporter(stream) as phases:
+            phases("reading files")(1000, 1000)
+            phases("deciding stories")(1000, 1000)
+        assert stream.getvalue() == (
+            "progress: reading files 1000/1000\nprogress: deciding stories 1000/1000\n"
+        )

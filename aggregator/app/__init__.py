@@ -11,6 +11,7 @@ from aggregator.app.prepare import Prepared, Skipped, prepare, prepare_all
 from aggregator.app.publishing import PublishStats, load_stories, newest, publish
 from aggregator.app.usecases import (
     BuildResult,
+    Phases,
     build,
     build_lock,
     check,
@@ -22,6 +23,7 @@ from aggregator.sources import Progress
 __all__ = [
     "BuildResult",
     "IngestStats",
+    "Phases",
     "Prepared",
     "Progress",
     "PublishStats",

@@ -217,7 +217,12 @@ def _stage_one(store: Store, result: Prepared, *, stats: IngestStats, now: datet
 
 
 def decide_pending(
-    store: Store, index: dedup.StoryIndex, *, stats: IngestStats, now: datetime
+    store: Store,
+    index: dedup.StoryIndex,
+    *,
+    stats: IngestStats,
+    now: datetime,
+    progress: Progress | None = None,
 ) -> int:
     """Give every pending article its story, earliest published first; returns how many."""
     from aggregator import dedup
@@ -226,6 +231,7 @@ def decide_pending(
         index.add(fp, story_id)  # replaces the older version's fingerprint
     stats.changed.clear()
     urls = store.pending_urls()
+    done = 0
     for part in _batched(urls, BATCH):
         found = store.get_fingerprints(part)
         with store.transaction():
@@ -243,6 +249,9 @@ def decide_pending(
                     decision.level,
                     decision.score,
                 )
+        done += len(part)
+        if progress is not None:
+            progress(done, len(urls))
     return len(urls)
 
 

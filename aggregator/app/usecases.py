@@ -6,7 +6,7 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +19,9 @@ from aggregator.errors import StorageError
 from aggregator.sources import Progress
 from aggregator.sources.seeds import SeedFolder
 from aggregator.store import Store, open_store
+
+# A build reports each phase's progress through its own callback: phases("reading files").
+Phases = Callable[[str], Progress]
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ class BuildResult:
 
 
 def build(
-    cfg: Config, *, jobs: int = 1, fetch: bool = False, progress: Progress | None = None
+    cfg: Config, *, jobs: int = 1, fetch: bool = False, phases: Phases | None = None
 ) -> BuildResult:
     """Ingest every seed folder, decide stories, write the feeds that changed (one-shot).
 
@@ -60,14 +63,17 @@ def build(
         now = datetime.now(UTC)
         stats = IngestStats()
         for source in sources_from_config(cfg):
-            ingest_seed_folder(store, source, stats=stats, now=now, jobs=jobs, progress=progress)
+            reading = None if phases is None else phases("reading files")
+            ingest_seed_folder(store, source, stats=stats, now=now, jobs=jobs, progress=reading)
         if fetch:
             from aggregator.app.fetching import ingest_feeds  # httpx: only when fetching
 
             feeds = [s for s in cfg.sources if s.kind == "feed"]
             ingest_feeds(store, feeds, stats=stats, now=now, jobs=jobs)
         if store.pending_urls():
-            decide_pending(store, load_index(store, cfg), stats=stats, now=now)
+            deciding = None if phases is None else phases("deciding stories")
+            index = load_index(store, cfg)
+            decide_pending(store, index, stats=stats, now=now, progress=deciding)
         published = publish(store, cfg, now=now)
     return BuildResult(ingest=stats, publish=published, seconds=time.monotonic() - started)
 
