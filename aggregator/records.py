@@ -136,7 +136,7 @@ class KnownArticle:
     url: str
     digest: str
     captured: datetime | None
-    story_id: StoryId | None  # None while pending
+    decision: StoryDecision | None  # None while pending
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

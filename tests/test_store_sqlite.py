@@ -197,12 +197,15 @@ class TestSqliteStore:
         assert store.pending_urls() == [pending.article.url]
         assert list(store.iter_fingerprints()) == []
         known = store.known_article(pending.article.url)
-        assert known is not None and known.story_id is None and known.digest == "d1"
+        assert known is not None and known.decision is None and known.digest == "d1"
+        assert store.has_pending()
         decision = StoryDecision(story_id=StoryId("s9"), level="same_story", score=0.7)
         with store.transaction():
             store.put_story(StoryState(id=StoryId("s9"), created=NOW, updated=NOW))
             store.decide(pending.article.url, decision)
-        assert store.pending_urls() == []
+        assert store.pending_urls() == [] and not store.has_pending()
+        known = store.known_article(pending.article.url)
+        assert known is not None and known.decision == decision
         back = store.get_article(pending.article.url)
         assert back is not None and back.decision == decision
 

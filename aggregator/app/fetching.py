@@ -11,7 +11,7 @@ daemon, a one-shot fetch polls every enabled feed whether or not it is due.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,13 +45,13 @@ def ingest_feeds(
     *,
     stats: IngestStats,
     now: datetime,
+    stamps: Mapping[str, str],
     jobs: int = 1,
 ) -> None:
     """Poll each feed source once and stage its new and changed items.
 
     One feed per worker at a time: a 500-item full-text feed is tens of MB once prepared.
     """
-    stamps = store.input_digests()
     tasks = []
     for source in sources:
         prefix = f"{source.name}:"

@@ -15,7 +15,7 @@ failures per input: a bad input is recorded as skipped with its reason and the r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
@@ -30,7 +30,7 @@ from aggregator.app.prepare import (
     prepare_all,
 )
 from aggregator.config import Config
-from aggregator.records import KnownArticle, StoredArticle, StoryDecision, StoryId, StoryState
+from aggregator.records import KnownArticle, StoredArticle, StoryId, StoryState
 from aggregator.sources import Collected, Progress
 from aggregator.sources.seeds import SeedFolder
 from aggregator.store import Store
@@ -101,19 +101,16 @@ def ingest_seed_folder(
     *,
     stats: IngestStats,
     now: datetime,
+    stamps: Mapping[str, str],
     jobs: int = 1,
     progress: Progress | None = None,
 ) -> None:
-    """Stage every new or changed file of a seed folder (prepared in `jobs` processes)."""
-    stamps = store.input_digests()
+    """Stage every new or changed file of a seed folder (prepared in `jobs` processes).
+
+    `stamps` are the recorded inputs' digests (Store.input_digests), read once per build.
+    """
     found = folder.scan(stamp_of=stamps.get)
-    changed: list[Input] = []
-    for item in found:
-        if isinstance(item, Collected) and item.doc is None:
-            stats.unchanged_files += 1
-        else:
-            changed.append(item)
-    stats.files += len(found)
+    changed = _changed(found, stats)
     stage(
         store,
         prepare_all(changed, via=folder.name, jobs=jobs),
@@ -139,18 +136,23 @@ def ingest_collected(
     Returns False if it stopped before storing every input (what was stored stays; pending
     articles are decided by the next call).
     """
-    items: list[Collected] = []
-    for item in collected:
-        stats.files += 1
-        if item.doc is None:
-            stats.unchanged_files += 1
-        else:
-            items.append(item)
-    prepared = (prepare(item, via=via) for item in items)
+    prepared = (prepare(item, via=via) for item in _changed(collected, stats))
     if not stage(store, prepared, stats=stats, now=now, should_stop=should_stop):
         return False
     decide_pending(store, index, stats=stats, now=now)
     return True
+
+
+def _changed(items: Iterable[Input], stats: IngestStats) -> list[Input]:
+    """The inputs to prepare; unchanged ones (Collected without a doc) are only counted."""
+    changed: list[Input] = []
+    for item in items:
+        stats.files += 1
+        if isinstance(item, Collected) and item.doc is None:
+            stats.unchanged_files += 1
+        else:
+            changed.append(item)
+    return changed
 
 
 def stage(
@@ -192,10 +194,8 @@ def _stage_one(store: Store, result: Prepared, *, stats: IngestStats, now: datet
         log.debug("article.known url=%r origin=%r", article.url, result.origin)
         store.record_input(result.origin, result.stamp, now=now)
         return
-    decision: StoryDecision | None = None
-    if known is not None and known.story_id is not None:
-        existing = store.get_article(article.url)
-        decision = existing.decision if existing is not None else None
+    # A newer version of a stored URL keeps its story (none yet if it is still pending).
+    decision = known.decision if known is not None else None
     stored = StoredArticle(
         article=article,
         body=result.body,

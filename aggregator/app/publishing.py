@@ -106,8 +106,10 @@ def publish(store: Store, cfg: Config, *, now: datetime) -> PublishStats:
 
 def match_changed_stories(store: Store, cfg: Config) -> int:
     """Match topics for every story written since its topics were last matched."""
-    topics = compile_topics(cfg.topics)
     ids = store.changed_story_ids()
+    if not ids:
+        return 0  # compiling topics loads OpenCC's tables: not on a build with nothing new
+    topics = compile_topics(cfg.topics)
     for start in range(0, len(ids), TOPIC_BATCH):
         with store.transaction():
             for state, rows in store.iter_stories(ids[start : start + TOPIC_BATCH]):

@@ -62,15 +62,18 @@ def build(
     with build_lock(cfg.storage.path), opened_store(cfg) as store:
         now = datetime.now(UTC)
         stats = IngestStats()
+        stamps = store.input_digests()  # every input's digest, read once for all sources
         for source in sources_from_config(cfg):
             reading = None if phases is None else phases("reading files")
-            ingest_seed_folder(store, source, stats=stats, now=now, jobs=jobs, progress=reading)
+            ingest_seed_folder(
+                store, source, stats=stats, now=now, stamps=stamps, jobs=jobs, progress=reading
+            )
         if fetch:
             from aggregator.app.fetching import ingest_feeds  # httpx: only when fetching
 
             feeds = [s for s in cfg.sources if s.kind == "feed"]
-            ingest_feeds(store, feeds, stats=stats, now=now, jobs=jobs)
-        if store.pending_urls():
+            ingest_feeds(store, feeds, stats=stats, now=now, stamps=stamps, jobs=jobs)
+        if store.has_pending():
             deciding = None if phases is None else phases("deciding stories")
             index = load_index(store, cfg)
             decide_pending(store, index, stats=stats, now=now, progress=deciding)

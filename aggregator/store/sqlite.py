@@ -168,18 +168,24 @@ class SqliteStore:
     @wrap_errors("reading an article")
     def known_article(self, url: str) -> KnownArticle | None:
         row = self._db.execute(
-            "SELECT digest, captured, story_id FROM articles WHERE url = ?", (url,)
+            "SELECT digest, captured, story_id, level, matched_url, score, evidence"
+            " FROM articles WHERE url = ?",
+            (url,),
         ).fetchone()
         if row is None:
             return None
         captured = row["captured"]
-        story_id = row["story_id"]
         return KnownArticle(
             url=url,
             digest=row["digest"],
             captured=None if captured is None else _parse(captured),
-            story_id=None if story_id is None else StoryId(story_id),
+            decision=_decision_from_row(row),
         )
+
+    @wrap_errors("reading pending articles")
+    def has_pending(self) -> bool:
+        row = self._db.execute("SELECT 1 FROM articles WHERE story_id IS NULL LIMIT 1")
+        return row.fetchone() is not None
 
     @wrap_errors("reading an article")
     def get_article(self, url: str) -> StoredArticle | None:
