@@ -426,8 +426,8 @@ class TestStoryIndex:
     def test_adding_a_url_again_replaces_its_fingerprint(self) -> None:
         """A newer version of a URL replaces the older one instead of adding a second."""
         index = StoryIndex(DedupConfig())
-        index.add(fingerprint(QUAKE_WIRE), StoryId("s1"))
-        index.add(fingerprint(replace(QUAKE_WIRE, text=SUMMIT.text)), StoryId("s1"))
+        index.add(old := fingerprint(QUAKE_WIRE), StoryId("s1"))
+        index.replace(old, fingerprint(replace(QUAKE_WIRE, text=SUMMIT.text)), StoryId("s1"))
         assert len(index) == 1
         assert index.assign(fingerprint(replace(SUMMIT, url="https://x.example/"))).level == (
             "same_article"
@@ -476,12 +476,48 @@ class TestStoryIndex:
         )
         assert sorted(found.urls) == [f"https://x.example/{n}" for n in (0, 4, 5)]
 
+    def test_docs_let_go_leave_candidates_and_frequencies_as_they_were(self) -> None:
+        """Removing most docs uncounted (the window moving on) compacts the arrays; the rest
+        give the candidates an index of only them gives, and the frequencies still count
+        every doc."""
+        now = datetime(2023, 9, 12, tzinfo=UTC)
+        docs = [
+            (f"https://x.example/{n}", (f"t{n % 97}", f"u{n % 89}", "all"), (), now)
+            for n in range(10_000)
+        ]
+        terms = TermIndex()
+        for doc in docs:
+            terms.add(*doc)
+        counted = dict(terms.doc_freq)
+        for doc in docs:
+            if not doc[0].endswith("0"):
+                terms.remove(doc[0], counted=False)
+        assert len(terms._url_of) < len(docs)  # compacted
+        assert dict(terms.doc_freq) == counted
+        only = TermIndex()
+        only.learn_doc_freqs(counted, counted)
+        for doc in docs[::10]:
+            only.add(*doc, counted=False)
+        query = replace(fingerprint(SUMMIT), terms=("t5", "u7"), title_terms=(), published=now)
+        asked = {
+            "exclude": "",
+            "window": timedelta(hours=1),
+            "n_docs": 10_000,
+            "query_terms": 32,
+            "posting_docs": 1000,
+            "limit": 64,
+        }
+        found = terms.story_candidates(query, **asked)  # type: ignore[arg-type]
+        alone = only.story_candidates(query, **asked)  # type: ignore[arg-type]
+        assert found.urls and sorted(found.urls) == sorted(alone.urls)
+        assert sorted(found.overlaps) == pytest.approx(sorted(alone.overlaps), abs=1e-12)
+
     def test_replaced_url_leaves_no_trace_in_doc_freq(self) -> None:
         """Adding a URL again counts its terms once, and only the latest version's."""
         index = StoryIndex(DedupConfig())
-        index.add(fingerprint(QUAKE_WIRE), StoryId("s1"))
+        index.add(old := fingerprint(QUAKE_WIRE), StoryId("s1"))
         edited = fingerprint(replace(QUAKE_WIRE, title=SUMMIT.title, text=SUMMIT.text))
-        index.add(edited, StoryId("s1"))
+        index.replace(old, edited, StoryId("s1"))
         only = StoryIndex(DedupConfig())
         only.add(edited, StoryId("s1"))
         assert dict(index._terms.doc_freq) == dict(only._terms.doc_freq)

@@ -13,12 +13,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
 from aggregator import app, dedup
+from aggregator.app.prepare import Prepared, prepare
 from aggregator.config import load_config
+from aggregator.sources.seeds import SeedInput
 from tests.conftest import ROOT, SAMPLE_SEEDS
 from tests.origin import Origin, Route, english_item, rss_feed
 from tests.test_crash import make_corpus, write_config
@@ -43,7 +46,7 @@ def articles(root: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(root / "state" / "agg.db") as con:
         rows = con.execute(
             "SELECT url, story_id, level, matched_url, title, published, body_html, body_text,"
-            " fingerprint FROM articles ORDER BY url"
+            " f.data FROM articles JOIN fingerprints f USING (url) ORDER BY url"
         ).fetchall()
     con.close()
     return rows
@@ -190,11 +193,13 @@ class TestRebuild:
     def test_stale_fingerprints_are_computed_again(
         self, corpus: list[Path], tmp_path: Path
     ) -> None:
-        """Fingerprints of an older FINGERPRINT_VERSION are recomputed when the index loads."""
+        """Fingerprints of an older FINGERPRINT_VERSION are recomputed when the index opens."""
         root = site_with(tmp_path, corpus[:6])
         build(root)
         fresh = articles(root)
-        run_sql(root, "UPDATE articles SET fingerprint = json_set(fingerprint, '$.version', 0)")
+        # As a store written by an older aggregator has them, marker included.
+        run_sql(root, "UPDATE fingerprints SET data = json_set(data, '$.version', 0)")
+        run_sql(root, "UPDATE meta SET value = 'fingerprint v0' WHERE key = 'dedup.derived'")
         shutil.copy(corpus[6], root / "seeds" / corpus[6].name)  # something to decide
         build(root)
         after = {row[0]: row for row in articles(root)}
@@ -209,11 +214,12 @@ class TestRebuild:
         root = site_with(tmp_path, corpus[:6])
         build(root)
         decided = articles(root)
-        run_sql(
-            root,
-            "UPDATE articles SET story_id = NULL"
-            " WHERE url IN (SELECT url FROM articles ORDER BY url LIMIT 3)",
-        )
+        # What a run killed while deciding leaves: articles without a story (and without
+        # dedup keys: both are written in one transaction), and the dedup marker "deciding".
+        pending = "SELECT url FROM articles ORDER BY url LIMIT 3"
+        run_sql(root, f"UPDATE articles SET story_id = NULL WHERE url IN ({pending})")
+        run_sql(root, f"DELETE FROM dedup_keys WHERE url IN ({pending})")
+        run_sql(root, "UPDATE meta SET value = 'deciding' WHERE key = 'dedup.derived'")
         cfg = load_config(root / "config.toml")
         result = app.build(cfg)
         assert result.ingest.unchanged_files == 6
@@ -247,3 +253,60 @@ class TestBuildFetch:
         assert origin.count("/broken.rss") == 2
         assert "wrote 0 of 1 feeds" in build(tmp_path)  # no --fetch: no request at all
         assert origin.count("/big.rss") == 2
+
+
+class TestStoreBackedIndex:
+    def test_builds_in_steps_decide_as_one_index_holding_everything(self, tmp_path: Path) -> None:
+        """Three builds, each adding the next third of a corpus in publication order, decide
+        every article as one in-memory index deciding them all in that order: the stored keys,
+        document frequencies and story spans, and the index's time window, lose nothing."""
+        corpus = tmp_path / "corpus"
+        generator = [sys.executable, str(ROOT / "bench" / "make_corpus.py")]
+        subprocess.run(
+            [*generator, "--n", "900", "--seed", "3", "--out", str(corpus)],
+            check=True,
+            capture_output=True,
+        )
+        root = site_with(tmp_path / "site", [])
+        cfg = load_config(root / "config.toml")
+        first_of_url: dict[str, tuple[Path, Prepared]] = {}
+        for path in sorted(p for p in (corpus / "seeds").rglob("*") if p.is_file()):
+            result = prepare(SeedInput(path=path, stamp="-"), via="seeds")
+            if isinstance(result, Prepared):
+                first_of_url.setdefault(result.article.url, (path, result))
+        # The order the store decides pending articles in: UTC publication time, then URL.
+        ordered = sorted(
+            first_of_url.values(),
+            key=lambda pair: (
+                pair[1].article.published.astimezone(UTC).isoformat(),
+                pair[1].article.url,
+            ),
+        )
+        index = dedup.StoryIndex(cfg.dedup)
+        expected = {}
+        for _, result in ordered:
+            decision = index.assign(result.fingerprint)
+            index.add(result.fingerprint, decision.story_id)
+            expected[result.article.url] = decision
+        assert {d.level for d in expected.values()} >= {"new", "near_duplicate", "same_story"}
+
+        third = len(ordered) // 3
+        for part in (ordered[:third], ordered[third : 2 * third], ordered[2 * third :]):
+            for path, _ in part:
+                target = root / "seeds" / path.relative_to(corpus / "seeds")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, target)
+            app.build(cfg)
+        with sqlite3.connect(root / "state" / "agg.db") as con:
+            rows = con.execute("SELECT url, story_id, level, matched_url, score FROM articles")
+            stored = {row[0]: row[1:] for row in rows}
+        con.close()
+        assert stored.keys() == expected.keys()
+        for url, decision in expected.items():
+            story_id, level, matched_url, score = stored[url]
+            assert (story_id, level, matched_url) == (
+                decision.story_id,
+                decision.level,
+                decision.matched_url,
+            ), url
+            assert score == pytest.approx(decision.score, abs=1e-12), url

@@ -15,7 +15,8 @@ failures per input: a bad input is recorded as skipped with its reason and the r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
@@ -29,7 +30,7 @@ from aggregator.app.prepare import (
     prepare,
     prepare_all,
 )
-from aggregator.config import Config
+from aggregator.config import Config, DedupConfig
 from aggregator.records import KnownArticle, StoredArticle, StoryId, StoryState
 from aggregator.sources import Collected, Progress
 from aggregator.sources.seeds import SeedFolder
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH = 256  # articles per transaction: few commits, little lost to a crash
+DERIVED_KEY = "dedup.derived"  # meta: what the dedup keys and frequencies were derived for
+LSH_KEY = "dedup.lsh"  # meta: the LSH bands worked out for a near-duplicate threshold
 T = TypeVar("T")
 
 
@@ -54,34 +57,119 @@ class IngestStats:
     updated: int = 0
     duplicates: int = 0
     skipped: list[Skipped] = field(default_factory=list)
-    # Newer versions of decided articles: the story index must take their new fingerprints.
-    changed: list[tuple[dedup.Fingerprint, StoryId]] = field(default_factory=list)
+    # Newer versions of decided articles (old fingerprint, new, story): the story index must
+    # take the new fingerprints in place of the old.
+    changed: list[tuple[dedup.Fingerprint, dedup.Fingerprint, StoryId]] = field(
+        default_factory=list
+    )
 
 
-def load_index(store: Store, cfg: Config) -> dedup.StoryIndex:
-    """Build the in-memory story index from every decided article's stored fingerprint.
+def open_index(store: Store, cfg: Config, stats: IngestStats) -> dedup.StoryIndex:
+    """The story index over the store's decided articles, ready to decide pending ones.
 
-    A fingerprint of an older FINGERPRINT_VERSION is computed again from the stored article
-    (and stored), so every signature in the index compares with today's.
+    The index holds only a window of articles in memory and finds the rest through the
+    store's dedup keys and document frequencies. Those are derived from the fingerprints;
+    when they are not current (a new store schema, another FINGERPRINT_VERSION or LSH
+    threshold, a run killed while deciding), they are derived again here, and a fingerprint
+    of an older version is first computed again from the stored article.
     """
     from aggregator import dedup  # loaded on first use, like the stages in app.prepare
 
-    index = dedup.StoryIndex(cfg.dedup)
-    stale: list[tuple[str, StoryId]] = []
-    for data, story_id in store.iter_fingerprints():
-        fp = dedup.fingerprint_from_dict(data)
-        if fp.version == dedup.FINGERPRINT_VERSION:
-            index.add(fp, story_id)
-        else:
-            stale.append((fp.url, story_id))
-    for part in _batched(stale, BATCH):
-        with store.transaction():
-            for url, story_id in part:
-                if (fresh := _fingerprint_again(store, url)) is not None:
-                    index.add(fresh, story_id)
-    if stale:
-        log.info("index.refreshed fingerprints=%d", len(stale))
-    return index
+    bands = _lsh_bands(store, cfg.dedup)
+    marker = _derived_marker(bands)
+    if store.get_meta(DERIVED_KEY) != marker:
+        _derive_again(store, bands, marker)
+        stats.changed.clear()  # the stored newer versions are counted already
+    return dedup.StoryIndex(
+        cfg.dedup, lookup=StoreLookup(store), n_docs=store.count_decided(), bands=bands
+    )
+
+
+def _lsh_bands(store: Store, cfg: DedupConfig) -> tuple[int, int]:
+    """dedup.lsh_bands for the configured threshold, remembered in the store's meta: working
+    them out imports datasketch and scipy, half a second that a small rebuild need not pay."""
+    from aggregator.dedup.shingles import NUM_PERM
+
+    asked = f"near_duplicate {cfg.near_duplicate!r}, {NUM_PERM} permutations: "
+    remembered = store.get_meta(LSH_KEY) or ""
+    if remembered.startswith(asked):
+        bands, rows = remembered.removeprefix(asked).split("x")
+        return int(bands), int(rows)
+    from aggregator import dedup
+
+    bands_rows = dedup.lsh_bands(cfg.near_duplicate)
+    with store.transaction():
+        store.put_meta(LSH_KEY, f"{asked}{bands_rows[0]}x{bands_rows[1]}")
+    return bands_rows
+
+
+class StoreLookup:
+    """dedup.Lookup over the store: fingerprints decoded on their way out."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def find(self, keys: Sequence[str]) -> list[tuple[str, str]]:
+        return self._store.find_dedup_keys(keys)
+
+    def members(self, urls: Sequence[str]) -> dict[str, tuple[dedup.Fingerprint, StoryId]]:
+        from aggregator import dedup
+
+        found = self._store.decided_fingerprints(urls)
+        return {url: (dedup.fingerprint_from_dict(d), s) for url, (d, s) in found.items()}
+
+    def between(
+        self, first: datetime, last: datetime
+    ) -> Iterator[tuple[dedup.Fingerprint, StoryId]]:
+        from aggregator import dedup
+
+        for data, story_id in self._store.iter_fingerprints_between(first, last):
+            yield dedup.fingerprint_from_dict(data), story_id
+
+    def spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
+        return self._store.story_spans(ids)
+
+    def doc_freqs(self, terms: Sequence[str]) -> dict[str, int]:
+        return self._store.doc_freqs(terms)
+
+    def put(self, fp: dedup.Fingerprint, story_id: StoryId, keys: Sequence[str]) -> None:
+        self._store.put_dedup_keys(fp.url, keys)  # the story is the article's (Store.decide)
+
+    def drop(self, fp: dedup.Fingerprint, keys: Sequence[str]) -> None:
+        self._store.drop_dedup_keys(fp.url, keys)
+
+
+def _derived_marker(bands: tuple[int, int]) -> str:
+    """What meta DERIVED_KEY holds when the dedup keys and frequencies are current."""
+    from aggregator import dedup
+
+    return f"fingerprint v{dedup.FINGERPRINT_VERSION}, LSH {bands[0]}x{bands[1]}"
+
+
+def _derive_again(store: Store, bands_rows: tuple[int, int], marker: str) -> None:
+    """Derive every decided article's dedup keys and the document frequencies again."""
+    from aggregator import dedup
+    from aggregator.dedup.lookup import lookup_keys
+
+    bands, rows = bands_rows
+    counts: Counter[str] = Counter()
+    stale: list[str] = []
+    with store.transaction():
+        store.clear_dedup_derived()
+        for data, _ in store.iter_fingerprints():
+            fp = dedup.fingerprint_from_dict(data)
+            if fp.version != dedup.FINGERPRINT_VERSION:
+                stale.append(fp.url)
+                continue
+            store.put_dedup_keys(fp.url, lookup_keys(fp, bands=bands, rows=rows))
+            counts.update(fp.terms)
+        for url in stale:
+            if (fresh := _fingerprint_again(store, url)) is not None:
+                store.put_dedup_keys(url, lookup_keys(fresh, bands=bands, rows=rows))
+                counts.update(fresh.terms)
+        store.put_doc_freqs(counts.items())
+        store.put_meta(DERIVED_KEY, marker)
+    log.info("index.derived fingerprints_refreshed=%d terms=%d", len(stale), len(counts))
 
 
 def _fingerprint_again(store: Store, url: str) -> dedup.Fingerprint | None:
@@ -123,7 +211,7 @@ def ingest_seed_folder(
 
 def ingest_collected(
     store: Store,
-    index: dedup.StoryIndex,
+    cfg: Config,
     collected: Iterable[Collected],
     *,
     via: str,
@@ -139,7 +227,7 @@ def ingest_collected(
     prepared = (prepare(item, via=via) for item in _changed(collected, stats))
     if not stage(store, prepared, stats=stats, now=now, should_stop=should_stop):
         return False
-    decide_pending(store, index, stats=stats, now=now)
+    decide_pending(store, cfg, stats=stats, now=now)
     return True
 
 
@@ -196,6 +284,10 @@ def _stage_one(store: Store, result: Prepared, *, stats: IngestStats, now: datet
         return
     # A newer version of a stored URL keeps its story (none yet if it is still pending).
     decision = known.decision if known is not None else None
+    if decision is not None:
+        old_fingerprint = dedup.fingerprint_from_dict(
+            store.get_fingerprints([article.url])[article.url]
+        )
     stored = StoredArticle(
         article=article,
         body=result.body,
@@ -212,39 +304,50 @@ def _stage_one(store: Store, result: Prepared, *, stats: IngestStats, now: datet
     stats.updated += 1
     if decision is not None:
         # A newer version of a decided article keeps its story; readers see the story change.
-        stats.changed.append((result.fingerprint, decision.story_id))
+        stats.changed.append((old_fingerprint, result.fingerprint, decision.story_id))
         _touch_story(store, decision.story_id, article.published, is_new_story=False, now=now)
 
 
 def decide_pending(
     store: Store,
-    index: dedup.StoryIndex,
+    cfg: Config,
     *,
     stats: IngestStats,
     now: datetime,
     progress: Progress | None = None,
 ) -> int:
-    """Give every pending article its story, earliest published first; returns how many."""
+    """Give every pending article its story, earliest published first; returns how many.
+
+    The story index is opened for the run (open_index). The document frequencies it counted
+    are saved at the end; until then meta DERIVED_KEY says "deciding", so a run killed in
+    between has them derived again.
+    """
     from aggregator import dedup
 
-    for fp, story_id in stats.changed:
-        index.add(fp, story_id)  # replaces the older version's fingerprint
-    stats.changed.clear()
     urls = store.pending_urls()
+    if not urls and not stats.changed:
+        return 0
+    index = open_index(store, cfg, stats)
+    with store.transaction():
+        store.put_meta(DERIVED_KEY, "deciding")
+        for old, new, story_id in stats.changed:
+            index.replace(old, new, story_id)
+    stats.changed.clear()
     done = 0
     for part in _batched(urls, BATCH):
         found = store.get_fingerprints(part)
+        fps = [dedup.fingerprint_from_dict(found[url]) for url in part]
+        index.expect(fps)
         with store.transaction():
-            for url in part:
-                fp = dedup.fingerprint_from_dict(found[url])
+            for fp in fps:
                 decision = index.assign(fp)
-                index.add(fp, decision.story_id)
                 is_new = decision.level == "new"
                 _touch_story(store, decision.story_id, fp.published, is_new_story=is_new, now=now)
-                store.decide(url, decision)
+                store.decide(fp.url, decision)
+                index.add(fp, decision.story_id)
                 log.debug(
                     "article.decided url=%r story=%s level=%s score=%.3f",
-                    url,
+                    fp.url,
                     decision.story_id,
                     decision.level,
                     decision.score,
@@ -252,6 +355,9 @@ def decide_pending(
         done += len(part)
         if progress is not None:
             progress(done, len(urls))
+    with store.transaction():
+        store.put_doc_freqs(index.changed_doc_freqs())
+        store.put_meta(DERIVED_KEY, _derived_marker(index.bands))
     return len(urls)
 
 

@@ -1,9 +1,11 @@
-"""The daemon's use cases: poll one source, keep the story index warm, report health and status.
+"""The daemon's use cases: poll one source, ingest and publish it, report health and status.
 
 A Runtime lives as long as `aggregator run`. Polls of different sources run at the same time
-(network I/O, file reads); ingesting and publishing take one lock, so the in-memory story index
-and the feed files have a single writer. A poll never raises for a bad source: the failure is
-recorded in the source's state (backoff, last error) and logged with the source's name.
+(network I/O, file reads); ingesting and publishing take one lock, so the store's stories and
+the feed files have a single writer. Each ingest opens the story index over the store
+(aggregator.app.ingest.open_index), which holds only the articles around the new ones. A poll
+never raises for a bad source: the failure is recorded in the source's state (backoff, last
+error) and logged with the source's name.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from aggregator import dedup
-from aggregator.app.ingest import IngestStats, decide_pending, ingest_collected, load_index
+from aggregator.app.ingest import IngestStats, decide_pending, ingest_collected, open_index
 from aggregator.app.publishing import publish
 from aggregator.app.usecases import opened_store
 from aggregator.config import Config, SourceConfig
@@ -53,7 +54,6 @@ class Runtime:
         self.client = client if client is not None else make_client()
         self.stopping = threading.Event()
         self._write_lock = threading.Lock()
-        self._index: dedup.StoryIndex | None = None
         self._states: dict[str, SourceState] = {}
         self._states_lock = threading.Lock()
 
@@ -61,14 +61,17 @@ class Runtime:
         self.client.close()
 
     def start(self, *, now: datetime | None = None) -> None:
-        """Load remembered source states and the story index, and publish what is stored."""
+        """Load remembered source states, open the story index, decide what a killed run left
+        pending, and publish what is stored."""
         now = now or datetime.now(UTC)
         with opened_store(self.cfg) as store, self._write_lock:
             for state in store.source_states():
                 self._remember(state)
-            self._index = load_index(store, self.cfg)
+            # Now rather than in the first poll: dedup's imports, and deriving its keys again
+            # if the store needs it (after an upgrade, or a killed run).
+            open_index(store, self.cfg, IngestStats())
             # Articles a killed run stored but did not give a story yet.
-            decide_pending(store, self._index, stats=IngestStats(), now=now)
+            decide_pending(store, self.cfg, stats=IngestStats(), now=now)
             publish(store, self.cfg, now=now)
 
     def poll(self, source: SourceConfig, *, now: datetime | None = None) -> PollResult:
@@ -121,11 +124,9 @@ class Runtime:
     ) -> PollResult:
         stats = IngestStats()
         with self._write_lock:
-            if self._index is None:
-                self._index = load_index(store, self.cfg)
             completed = ingest_collected(
                 store,
-                self._index,
+                self.cfg,
                 collected,
                 via=source.name,
                 stats=stats,

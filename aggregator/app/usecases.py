@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aggregator.app.ingest import IngestStats, decide_pending, ingest_seed_folder, load_index
+from aggregator.app.ingest import IngestStats, decide_pending, ingest_seed_folder
 from aggregator.app.publishing import PublishStats, load_stories, newest, publish
 from aggregator.config import Config
 from aggregator.errors import StorageError
@@ -73,10 +73,9 @@ def build(
 
             feeds = [s for s in cfg.sources if s.kind == "feed"]
             ingest_feeds(store, feeds, stats=stats, now=now, stamps=stamps, jobs=jobs)
-        if store.has_pending():
+        if stats.changed or store.has_pending():
             deciding = None if phases is None else phases("deciding stories")
-            index = load_index(store, cfg)
-            decide_pending(store, index, stats=stats, now=now, progress=deciding)
+            decide_pending(store, cfg, stats=stats, now=now, progress=deciding)
         published = publish(store, cfg, now=now)
     return BuildResult(ingest=stats, publish=published, seconds=time.monotonic() - started)
 

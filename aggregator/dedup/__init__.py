@@ -59,18 +59,27 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import sys
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TypeVar
 
 from aggregator.config import DedupConfig
 from aggregator.dedup.eventdates import mentioned_dates
+from aggregator.dedup.lookup import (
+    BAND_KEY,
+    GUID_KEY,
+    TEXT_KEY,
+    URL_KEY,
+    Lookup,
+    MemoryLookup,
+    key_kind,
+    lookup_keys,
+)
 from aggregator.dedup.shingles import (
     MIN_TEXT_UNITS,
     NUM_PERM,
-    lean_minhash,
     lsh_threshold,
     minhash_signature,
     pack_signature,
@@ -164,7 +173,9 @@ def fingerprint_to_dict(fp: Fingerprint) -> dict[str, object]:
     """Convert `fp` to JSON-safe values for the store.
 
     The signature is base64 of its little-endian uint32 values: a fifth of the JSON of a
-    list of numbers, and decoded without a Python loop when the index is rebuilt.
+    list of numbers, and decoded without a Python loop when the index is rebuilt. Terms are
+    one space-separated string each: the index reads thousands of fingerprints to decide a
+    few new articles, and splitting a string costs a tenth of decoding a JSON list.
     """
     return {
         "version": fp.version,
@@ -175,8 +186,8 @@ def fingerprint_to_dict(fp: Fingerprint) -> dict[str, object]:
         "text_hash": fp.text_hash,
         "text_units": fp.text_units,
         "signature": _encode_signature(fp.signature),
-        "terms": list(fp.terms),
-        "title_terms": list(fp.title_terms),
+        "terms": " ".join(fp.terms),
+        "title_terms": " ".join(fp.title_terms),
         "dates": [d.isoformat() for d in fp.dates],
     }
 
@@ -201,10 +212,8 @@ def fingerprint_from_dict(d: Mapping[str, object]) -> Fingerprint:
             text_hash=_typed(d, "text_hash", str),
             text_units=_typed(d, "text_units", int),
             signature=_signature(d),
-            # Interned: the index holds every article's terms, and most terms recur across
-            # thousands of articles; one string each keeps a large index small.
-            terms=tuple(map(sys.intern, _items(d, "terms", str))),
-            title_terms=tuple(map(sys.intern, _items(d, "title_terms", str))),
+            terms=_terms(d, "terms"),
+            title_terms=_terms(d, "title_terms"),
             dates=tuple(map(date.fromisoformat, _items(d, "dates", str))),
         )
     except KeyError as exc:
@@ -214,56 +223,123 @@ def fingerprint_from_dict(d: Mapping[str, object]) -> Fingerprint:
 
 
 class StoryIndex:
-    """In-memory index of stored fingerprints; rebuilt by the app from the store at start."""
+    """Decides stories against every decided article, holding in memory only a time window.
 
-    def __init__(self, cfg: DedupConfig) -> None:
+    Levels 1 and 2 ask the Lookup (aggregator.dedup.lookup: the store, or memory) by key.
+    Level 3 scores the articles published within `window_hours` of the one being decided,
+    which the index holds in memory: before deciding a batch, the app calls `expect` with
+    it, and the index loads the decided articles around the batch's publication times and
+    lets go of the others. Document frequencies cover every decided article: those counted
+    in earlier runs come from the Lookup (`n_docs` of them), the rest are counted as they are
+    added; `changed_doc_freqs` gives what to save.
+    """
+
+    def __init__(
+        self,
+        cfg: DedupConfig,
+        *,
+        lookup: Lookup | None = None,
+        n_docs: int = 0,
+        bands: tuple[int, int] | None = None,
+    ) -> None:
+        """`bands`: lsh_bands(cfg.near_duplicate), when the caller has it at hand."""
         self._cfg = cfg
-        from datasketch import MinHashLSH  # deferred, as in aggregator.dedup.shingles
-
-        self._lsh = MinHashLSH(threshold=lsh_threshold(cfg.near_duplicate), num_perm=NUM_PERM)
-        self._fingerprints: dict[str, Fingerprint] = {}
+        self._bands, self._rows = lsh_bands(cfg.near_duplicate) if bands is None else bands
+        self._lookup: Lookup = MemoryLookup() if lookup is None else lookup
+        self._n_docs = n_docs
+        self._counted_elsewhere = n_docs > 0  # else nothing is counted but here
+        self._fingerprints: dict[str, Fingerprint] = {}  # the window
         self._story_of: dict[str, StoryId] = {}
-        self._by_guid: dict[tuple[str, str], str] = {}
-        self._by_hash: dict[str, list[str]] = {}
         self._terms = TermIndex()
-        # Earliest and latest publication of each story's members (a replaced version's time
-        # is not taken out: a span only grows).
+        # Earliest and latest publication of each story's members.
         self._span: dict[StoryId, tuple[datetime, datetime]] = {}
+        self._held: tuple[datetime, datetime] | None = None  # the window loaded, if any
 
     def __len__(self) -> int:
-        return len(self._fingerprints)
+        """How many decided articles the index decides against (not only those held)."""
+        return self._n_docs
 
     @property
     def config(self) -> DedupConfig:
         return self._cfg
 
+    @property
+    def bands(self) -> tuple[int, int]:
+        """(bands, rows per band) of the LSH keys."""
+        return self._bands, self._rows
+
+    def keys(self, fp: Fingerprint) -> list[str]:
+        """The level-1 and level-2 lookup keys of `fp` under this index's LSH bands."""
+        return lookup_keys(fp, bands=self._bands, rows=self._rows)
+
+    def expect(self, fps: Sequence[Fingerprint]) -> None:
+        """Get ready to decide `fps`: hold the decided articles published within the window
+        of any of them (and no others), and learn the document frequencies of their terms."""
+        if not fps:
+            return
+        first = min(fp.published for fp in fps) - self._cfg.window
+        last = max(fp.published for fp in fps) + self._cfg.window
+        for url in [u for u, fp in self._fingerprints.items() if not first <= fp.published <= last]:
+            self._let_go(url)
+        loaded = [
+            pair
+            for start, end in _missing((first, last), self._held)
+            for pair in self._lookup.between(start, end)
+            if pair[0].url not in self._fingerprints
+        ]
+        self._held = (first, last)
+        self._learn(fp for fp, _ in loaded)
+        self._learn(fps)
+        unknown = {story_id for _, story_id in loaded if story_id not in self._span}
+        self._span.update(self._lookup.spans(sorted(unknown)))
+        for fp, story_id in loaded:
+            self._fingerprints[fp.url] = fp
+            self._story_of[fp.url] = story_id
+        self._terms.add_many(
+            [(fp.url, fp.terms, fp.title_terms, fp.published) for fp, _ in loaded], counted=False
+        )
+
     def add(self, fp: Fingerprint, story_id: StoryId) -> None:
-        """Index `fp` as a member of `story_id`, replacing an earlier version of its URL."""
-        if fp.url in self._fingerprints:
-            self._remove(fp.url)
-        self._fingerprints[fp.url] = fp
-        self._story_of[fp.url] = story_id
-        if fp.guid is not None:
-            self._by_guid.setdefault(_guid_key(fp), fp.url)
-        if fp.text_units >= MIN_TEXT_UNITS:
-            self._by_hash.setdefault(fp.text_hash, []).append(fp.url)
-        if fp.signature:
-            # _remove took out an earlier version, so the duplicate check is not needed.
-            self._lsh.insert(fp.url, lean_minhash(fp.signature), check_duplication=False)
-        self._terms.add(fp.url, fp.terms, fp.title_terms, fp.published)
+        """Count `fp`, just decided, as a member of `story_id`, and hold it."""
+        self._learn([fp])
+        if story_id not in self._span:
+            self._span.update(self._lookup.spans([story_id]))
+        self._lookup.put(fp, story_id, self.keys(fp))
+        self._n_docs += 1
+        self._hold(fp, story_id, counted=True)
         self._span[story_id] = _widened(self._span.get(story_id), fp.published)
 
+    def replace(self, old: Fingerprint, new: Fingerprint, story_id: StoryId) -> None:
+        """Put `new`, a newer version of a decided article, in place of `old` (its story kept)."""
+        self._learn([old, new])
+        if old.url in self._fingerprints:
+            self._let_go(old.url, counted=True)
+        else:
+            self._terms.discount(old.terms)
+        self._lookup.drop(old, self.keys(old))
+        self._n_docs -= 1
+        self.add(new, story_id)
+
+    def changed_doc_freqs(self) -> list[tuple[str, int]]:
+        """(term, document frequency) of each term counted or discounted since the last call."""
+        return self._terms.changed_doc_freqs()
+
     def assign(self, fp: Fingerprint) -> StoryDecision:
-        """Decide which story `fp` belongs to; a new one when nothing matches. Does not add."""
+        """Decide which story `fp` belongs to; a new one when nothing matches. Does not add.
+
+        Level 3 sees only the articles held: call `expect` first with `fp` (or a batch of it).
+        """
+        matches = self._lookup.find(self.keys(fp))
         return (
-            self._same_article(fp)
-            or self._near_duplicate(fp)
+            self._same_article(fp, matches)
+            or self._near_duplicate(fp, matches)
             or self._same_story(fp)
             or StoryDecision(story_id=new_story_id(fp.url), level="new", evidence="no match")
         )
 
     def similarity(self, a: Fingerprint, b: Fingerprint) -> StoryScore:
-        """Score `a` and `b` as reports of one event, with IDF from the indexed articles."""
+        """Score `a` and `b` as reports of one event, with IDF from the decided articles."""
+        self._learn([a, b])
         return score_pair(
             a, b, doc_freq=self._terms.doc_freq, n_docs=len(self), window=self._cfg.window
         )
@@ -274,28 +350,39 @@ class StoryIndex:
             return 1 - (1 - self._cfg.story) * SAME_OUTLET_SHARE
         return self._cfg.story
 
-    def _same_article(self, fp: Fingerprint) -> StoryDecision | None:
-        if fp.url in self._fingerprints:
-            return self._decision(fp.url, "same_article", 1.0, "same URL")
-        if fp.guid is not None and (url := self._by_guid.get(_guid_key(fp))) is not None:
-            return self._decision(url, "same_article", 1.0, f"same guid {fp.guid!r}")
-        if fp.text_units >= MIN_TEXT_UNITS and (urls := self._by_hash.get(fp.text_hash)):
-            return self._decision(urls[0], "same_article", 1.0, "identical text")
+    def _same_article(
+        self, fp: Fingerprint, matches: list[tuple[str, str]]
+    ) -> StoryDecision | None:
+        firsts: dict[str, str] = {}  # the first article found per kind of key
+        for key, url in matches:
+            firsts.setdefault(key_kind(key), url)
+        for kind, evidence in (
+            (URL_KEY, "same URL"),
+            (GUID_KEY, f"same guid {fp.guid!r}"),
+            (TEXT_KEY, "identical text"),
+        ):
+            found = firsts.get(kind)
+            member = None if found is None else self._lookup.members([found]).get(found)
+            if found is not None and member is not None:
+                return _decision(found, member[1], "same_article", 1.0, evidence)
         return None
 
-    def _near_duplicate(self, fp: Fingerprint) -> StoryDecision | None:
+    def _near_duplicate(
+        self, fp: Fingerprint, matches: list[tuple[str, str]]
+    ) -> StoryDecision | None:
         if not fp.signature:
             return None
-        best: tuple[float, str] | None = None
-        for url in self._lsh.query(lean_minhash(fp.signature)):
-            jaccard = signature_jaccard(fp.signature, self._fingerprints[url].signature)
-            if jaccard >= self._cfg.near_duplicate and (best is None or (jaccard, url) > best):
-                best = (jaccard, url)
+        urls = sorted({url for key, url in matches if key_kind(key) == BAND_KEY} - {fp.url})
+        best: tuple[float, str, StoryId] | None = None
+        for url, (other, story_id) in self._lookup.members(urls).items():
+            jaccard = signature_jaccard(fp.signature, other.signature)
+            if jaccard >= self._cfg.near_duplicate and (best is None or (jaccard, url) > best[:2]):
+                best = (jaccard, url, story_id)
         if best is None:
             return None
-        jaccard, url = best
+        jaccard, url, story_id = best
         evidence = f"shingle Jaccard {jaccard:.2f} >= {self._cfg.near_duplicate:.2f}"
-        return self._decision(url, "near_duplicate", jaccard, evidence)
+        return _decision(url, story_id, "near_duplicate", jaccard, evidence)
 
     def _same_story(self, fp: Fingerprint) -> StoryDecision | None:
         candidates = self._terms.story_candidates(
@@ -327,35 +414,66 @@ class StoryIndex:
         winner = self._fingerprints[url]
         shared = shared_terms(fp, winner, self._terms.doc_freq, len(self))
         evidence = describe_score(replace(scored, shared=shared), bar=self.story_bar(fp, winner))
-        return self._decision(url, "same_story", score, evidence)
+        return _decision(url, self._story_of[url], "same_story", score, evidence)
 
     def _fits_story(self, fp: Fingerprint, story_id: StoryId) -> bool:
         """Whether the story, with `fp` in it, still spans at most the window: no chaining."""
         first, last = _widened(self._span.get(story_id), fp.published)
         return last - first <= self._cfg.window
 
-    def _decision(self, url: str, level: DedupLevel, score: float, evidence: str) -> StoryDecision:
-        return StoryDecision(
-            story_id=self._story_of[url],
-            level=level,
-            matched_url=url,
-            score=score,
-            evidence=evidence,
-        )
+    def _learn(self, fps: Iterable[Fingerprint]) -> None:
+        """Learn the stored document frequencies of the terms of `fps` not known yet."""
+        if not self._counted_elsewhere:
+            return
+        unknown = self._terms.unknown_terms(itertools.chain.from_iterable(fp.terms for fp in fps))
+        if unknown:
+            ordered = sorted(unknown)
+            self._terms.learn_doc_freqs(self._lookup.doc_freqs(ordered), ordered)
 
-    def _remove(self, url: str) -> None:
-        fp = self._fingerprints.pop(url)
+    def _hold(self, fp: Fingerprint, story_id: StoryId, *, counted: bool) -> None:
+        if fp.url in self._fingerprints:
+            self._let_go(fp.url, counted=counted)
+        self._fingerprints[fp.url] = fp
+        self._story_of[fp.url] = story_id
+        self._terms.add(fp.url, fp.terms, fp.title_terms, fp.published, counted=counted)
+
+    def _let_go(self, url: str, *, counted: bool = False) -> None:
+        """Stop holding `url`; `counted`: also take it out of the document frequencies."""
+        del self._fingerprints[url]
         del self._story_of[url]
-        if fp.guid is not None and self._by_guid.get(_guid_key(fp)) == url:
-            del self._by_guid[_guid_key(fp)]
-        same_text = self._by_hash.get(fp.text_hash, [])
-        if url in same_text:
-            same_text.remove(url)
-            if not same_text:
-                del self._by_hash[fp.text_hash]
-        if fp.signature:
-            self._lsh.remove(url)
-        self._terms.remove(url)
+        self._terms.remove(url, counted=counted)
+
+
+def lsh_bands(near_duplicate: float) -> tuple[int, int]:
+    """(bands, rows per band) of the MinHash LSH for a near-duplicate threshold: datasketch's
+    choice of the pair that minimises false positives and negatives at that threshold."""
+    from datasketch import MinHashLSH  # deferred, as in aggregator.dedup.shingles
+
+    lsh = MinHashLSH(threshold=lsh_threshold(near_duplicate), num_perm=NUM_PERM)
+    return int(lsh.b), int(lsh.r)
+
+
+def _decision(
+    url: str, story_id: StoryId, level: DedupLevel, score: float, evidence: str
+) -> StoryDecision:
+    return StoryDecision(
+        story_id=story_id, level=level, matched_url=url, score=score, evidence=evidence
+    )
+
+
+def _missing(
+    wanted: tuple[datetime, datetime], held: tuple[datetime, datetime] | None
+) -> list[tuple[datetime, datetime]]:
+    """The parts of the `wanted` time range not in the `held` one (ends included in both)."""
+    first, last = wanted
+    if held is None or last < held[0] or first > held[1]:
+        return [wanted]
+    parts = []
+    if first < held[0]:
+        parts.append((first, held[0]))
+    if last > held[1]:
+        parts.append((held[1], last))
+    return parts
 
 
 def explain(a: Fingerprint, b: Fingerprint, index: StoryIndex) -> str:
@@ -425,6 +543,14 @@ def _items(d: Mapping[str, object], key: str, kind: type[T]) -> list[T]:
     if not isinstance(value, list) or not set(map(type, value)) <= {kind}:
         raise ValueError(f"{key}: expected a list of {kind.__name__}")
     return value
+
+
+def _terms(d: Mapping[str, object], key: str) -> tuple[str, ...]:
+    """Stored terms: one string, space-separated (a term never holds whitespace), or a list
+    (stores written before that). Not interned: the index holds only a window of articles,
+    and reading thousands of fingerprints for a few new articles must stay cheap."""
+    value = d[key]
+    return tuple(value.split() if isinstance(value, str) else _items(d, key, str))
 
 
 def _encode_signature(signature: bytes) -> str:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Generic, TypeVar
@@ -56,6 +56,7 @@ MICROSECOND: Final = timedelta(microseconds=1)
 # keeps every candidate that could reach the bar.
 BOUND_MARGIN: Final = 1e-9
 _INITIAL_CAPACITY: Final = 1024
+_MIN_COMPACT: Final = 4096  # dead docs before the arrays are rebuilt without them
 
 
 def microseconds(t: datetime) -> int:
@@ -148,11 +149,18 @@ class StoryCandidates:
 
 
 class TermIndex:
-    """The story terms and publication times of the indexed articles, by URL."""
+    """The story terms and publication times of the indexed articles, by URL.
+
+    Document frequencies may count more articles than are indexed: an article added with
+    `counted=False` is one whose terms are already counted (learned from the store with
+    learn_doc_freqs), and one removed with `counted=False` stays counted, as when it leaves
+    the index's time window but not the corpus.
+    """
 
     def __init__(self) -> None:
         self._vocabulary = _Vocabulary()
         self._doc_freq: _Column[np.int64] = _Column(np.int64)  # by term id
+        self._changed: _Column[np.bool_] = _Column(np.bool_)  # by term id: counted here
         # By term id: the docs that have the term, removed ones included (see remove); docs
         # from _unposted on are not in yet (see _post).
         # array("i"): 4 bytes per entry, where a list of ints takes 40 (100 MB at 20,000 docs).
@@ -171,37 +179,140 @@ class TermIndex:
     def doc_freq(self) -> DocFreq:
         return DocFreq(self._vocabulary, self._doc_freq)
 
+    def __contains__(self, url: object) -> bool:
+        return url in self._doc_of
+
+    def unknown_terms(self, terms: Iterable[str]) -> set[str]:
+        """Those of `terms` whose document frequency the index does not know yet."""
+        return set(terms).difference(self._vocabulary)
+
+    def learn_doc_freqs(self, counts: Mapping[str, int], terms: Iterable[str]) -> None:
+        """Take the document frequencies of `terms`, unknown so far, from `counts` (0 if not
+        there): how many articles counted elsewhere have them."""
+        fresh = [term for term in terms if term not in self._vocabulary]
+        ids = np.fromiter(map(self._vocabulary.__getitem__, fresh), np.int64, len(fresh))
+        self._grow_terms()
+        self._doc_freq.data[ids] = np.fromiter(
+            (counts.get(term, 0) for term in fresh), np.int64, len(fresh)
+        )
+
+    def changed_doc_freqs(self) -> list[tuple[str, int]]:
+        """(term, document frequency) of every term counted or discounted since the last call."""
+        changed = self._changed.data
+        counts = self._doc_freq.data
+        result = [
+            (term, int(counts[term_id]))
+            for term, term_id in self._vocabulary.items()
+            if changed[term_id]
+        ]
+        changed[:] = False
+        return result
+
     def add(
-        self, url: str, terms: tuple[str, ...], title_terms: tuple[str, ...], published: datetime
+        self,
+        url: str,
+        terms: tuple[str, ...],
+        title_terms: tuple[str, ...],
+        published: datetime,
+        *,
+        counted: bool = True,
     ) -> None:
-        """Index the story terms of the article at `url`, which must not be indexed yet."""
-        term_ids = np.fromiter(map(self._vocabulary.__getitem__, terms), np.int64, len(terms))
+        """Index the story terms of the article at `url`, which must not be indexed yet;
+        `counted`: count its terms in the document frequencies."""
+        self.add_many([(url, terms, title_terms, published)], counted=counted)
+
+    def add_many(
+        self,
+        docs: Sequence[tuple[str, tuple[str, ...], tuple[str, ...], datetime]],
+        *,
+        counted: bool = True,
+    ) -> None:
+        """add() each of `docs` (URL, terms, title terms, publication time), in one pass."""
+        flat = list(itertools.chain.from_iterable(doc[1] for doc in docs))
+        term_ids = np.fromiter(map(self._vocabulary.__getitem__, flat), np.int64, len(flat))
+        in_title = np.fromiter(
+            itertools.chain.from_iterable(map(_title_flags_of, docs)), np.bool_, len(flat)
+        )
+        self._grow_terms()
+        first = len(self._url_of)
+        for doc, (url, *_) in enumerate(docs, start=first):
+            self._doc_of[url] = doc
+            self._url_of.append(url)
+        counts = np.fromiter((len(doc[1]) for doc in docs), np.int64, len(docs))
+        start = self._terms.extend(term_ids.astype(np.int32))
+        self._start.extend(start + np.cumsum(counts) - counts)
+        self._count.extend(counts)
+        self._live.extend(np.ones(len(docs), dtype=np.bool_))
+        self._time.extend(np.fromiter((microseconds(doc[3]) for doc in docs), np.int64, len(docs)))
+        self._in_title.extend(in_title)
+        if counted:
+            self._count_terms(term_ids, +1)
+
+    def remove(self, url: str, *, counted: bool = True) -> None:
+        """Forget the article at `url`; `counted`: take its terms out of the frequencies.
+
+        Its doc stays in the postings and flat arrays, marked dead: taking it out of the
+        posting list of a common term would scan thousands of docs. Once dead docs outnumber
+        live ones, the arrays are rebuilt without them (_compact).
+        """
+        doc = self._doc_of.pop(url)
+        self._live.data[doc] = False
+        if counted:
+            start = int(self._start.data[doc])
+            self._count_terms(self._terms.data[start : start + int(self._count.data[doc])], -1)
+        if len(self._url_of) - len(self._doc_of) > max(len(self._doc_of), _MIN_COMPACT):
+            self._compact()
+
+    def discount(self, terms: tuple[str, ...]) -> None:
+        """Take an article that is not indexed out of the document frequencies."""
+        ids = np.fromiter(map(self._vocabulary.__getitem__, terms), np.int64, len(terms))
+        self._grow_terms()
+        self._count_terms(ids, -1)
+
+    def _count_terms(
+        self, term_ids: npt.NDArray[np.int64] | npt.NDArray[np.int32], by: int
+    ) -> None:
+        np.add.at(self._doc_freq.data, term_ids, by)  # add_many: a term may recur
+        self._changed.data[term_ids] = True
+
+    def _grow_terms(self) -> None:
+        """Give the terms new to the vocabulary their postings and (zero) counts."""
         new_terms = len(self._vocabulary) - len(self._postings)
         if new_terms:
             self._postings.extend(array("i") for _ in range(new_terms))
             self._doc_freq.extend(np.zeros(new_terms, dtype=np.int64))
-        doc = len(self._url_of)
-        self._doc_of[url] = doc
-        self._url_of.append(url)
-        self._live.append(True)
-        self._time.append(microseconds(published))
-        self._count.append(len(terms))
-        self._start.append(self._terms.extend(term_ids.astype(np.int32)))
-        self._in_title.extend(_title_flags(terms, title_terms))
-        self._doc_freq.data[term_ids] += 1  # a fingerprint's terms are distinct
+            self._changed.extend(np.zeros(new_terms, dtype=np.bool_))
 
-    def remove(self, url: str) -> None:
-        """Forget the article at `url`.
-
-        Its doc stays in the postings and flat arrays, marked dead: taking it out of the
-        posting list of a common term would scan thousands of docs, and removal only happens
-        when a URL is added again, which gives it a new doc.
-        """
-        doc = self._doc_of.pop(url)
-        self._live.data[doc] = False
-        start = int(self._start.data[doc])
-        term_ids = self._terms.data[start : start + int(self._count.data[doc])]
-        self._doc_freq.data[term_ids] -= 1
+    def _compact(self) -> None:
+        """Rebuild the per-doc arrays and postings with the live docs only."""
+        live = np.flatnonzero(self._live.data)
+        counts = self._count.data[live]
+        ends = np.cumsum(counts)
+        flat = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+            self._start.data[live] - (ends - counts), counts
+        )
+        terms, in_title = self._terms.data[flat], self._in_title.data[flat]
+        times = self._time.data[live]
+        self._url_of = [self._url_of[doc] for doc in live.tolist()]
+        self._doc_of = {url: doc for doc, url in enumerate(self._url_of)}
+        self._live, self._time, self._start = (
+            _Column(np.bool_),
+            _Column(np.int64),
+            _Column(np.int64),
+        )
+        self._count, self._terms, self._in_title = (
+            _Column(np.int64),
+            _Column(np.int32),
+            _Column(np.bool_),
+        )
+        self._live.extend(np.ones(len(live), dtype=np.bool_))
+        self._time.extend(times)
+        self._count.extend(counts)
+        self._start.extend(ends - counts)
+        self._terms.extend(terms)
+        self._in_title.extend(in_title)
+        self._postings = [array("i") for _ in range(len(self._postings))]
+        self._unposted = 0
 
     def story_candidates(
         self,
@@ -347,6 +458,13 @@ class TermIndex:
         """similarity.term_weights in numpy: smoothed IDF, title terms TITLE_WEIGHT times."""
         idf: F64 = np.log((1 + n_docs) / (1 + doc_freq)) + 1.0
         return np.where(in_title, idf * TITLE_WEIGHT, idf)
+
+
+def _title_flags_of(
+    doc: tuple[str, tuple[str, ...], tuple[str, ...], datetime],
+) -> Iterator[bool]:
+    """For each term of `doc` (as add_many takes it), whether it is a title term."""
+    return map(frozenset(doc[2]).__contains__, doc[1])
 
 
 def _title_flags(terms: tuple[str, ...], title_terms: tuple[str, ...]) -> npt.NDArray[np.bool_]:

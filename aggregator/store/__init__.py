@@ -6,7 +6,7 @@ default (one file, WAL mode); the Store protocol is what a PostgreSQL backend wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -61,6 +61,49 @@ class Store(Protocol):
 
     def iter_fingerprints(self) -> Iterator[tuple[dict[str, object], StoryId]]:
         """Every decided article's dedup fingerprint with its story, oldest ingested first."""
+        ...
+
+    def iter_fingerprints_between(
+        self, first: datetime, last: datetime
+    ) -> Iterator[tuple[dict[str, object], StoryId]]:
+        """The decided articles published from `first` to `last` (both included): as above."""
+        ...
+
+    def decided_fingerprints(
+        self, urls: Sequence[str]
+    ) -> dict[str, tuple[dict[str, object], StoryId]]:
+        """The fingerprints and stories of those of `urls` that are decided, by URL."""
+        ...
+
+    def count_decided(self) -> int:
+        """How many articles have a story."""
+        ...
+
+    def find_dedup_keys(self, keys: Sequence[str]) -> list[tuple[str, str]]:
+        """(key, URL) for every stored dedup key among `keys`, in the order they were put."""
+        ...
+
+    def put_dedup_keys(self, url: str, keys: Sequence[str]) -> None:
+        """Record the dedup lookup keys of the decided article at `url`."""
+        ...
+
+    def drop_dedup_keys(self, url: str, keys: Sequence[str]) -> None: ...
+
+    def story_spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
+        """The earliest and latest publication of each story's members (stories without
+        members are left out)."""
+        ...
+
+    def doc_freqs(self, terms: Sequence[str]) -> dict[str, int]:
+        """The stored document frequencies of `terms` (terms never counted are left out)."""
+        ...
+
+    def put_doc_freqs(self, counts: Iterable[tuple[str, int]]) -> None:
+        """Set the document frequencies of these terms."""
+        ...
+
+    def clear_dedup_derived(self) -> None:
+        """Forget every dedup key and document frequency (before they are derived again)."""
         ...
 
     def pending_urls(self) -> list[str]:

@@ -103,4 +103,29 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # Dedup's own tables: every article's fingerprint apart from its large row (the story index
+    # reads fingerprints by publication time), the level-1/2 lookup keys of decided articles
+    # (URL, guid, text hash, LSH bands) and the document frequency of each story term over the
+    # decided articles. Keys and frequencies are derived from the fingerprints; the app
+    # (aggregator.app.ingest) fills them when meta `dedup.derived` is not current.
+    """
+    CREATE TABLE fingerprints (
+        url TEXT PRIMARY KEY,
+        published_utc TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    INSERT INTO fingerprints SELECT url, published_utc, fingerprint FROM articles;
+    ALTER TABLE articles DROP COLUMN fingerprint;
+    CREATE INDEX fingerprints_published ON fingerprints(published_utc);
+    CREATE TABLE dedup_keys (
+        key TEXT NOT NULL,
+        url TEXT NOT NULL
+    );
+    CREATE INDEX dedup_keys_key ON dedup_keys(key);
+    CREATE TABLE doc_freqs (
+        term TEXT PRIMARY KEY,
+        docs INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    DELETE FROM meta WHERE key = 'dedup.derived';
+    """,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -40,6 +40,7 @@ _PENDING = StoryDecision(story_id=StoryId(""), level="new", evidence="pending")
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def wrap_errors(operation: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -189,7 +190,11 @@ class SqliteStore:
 
     @wrap_errors("reading an article")
     def get_article(self, url: str) -> StoredArticle | None:
-        row = self._db.execute("SELECT * FROM articles WHERE url = ?", (url,)).fetchone()
+        row = self._db.execute(
+            "SELECT a.*, f.data AS fingerprint FROM articles a JOIN fingerprints f USING (url)"
+            " WHERE url = ?",
+            (url,),
+        ).fetchone()
         return None if row is None else _stored_article_from_row(row)
 
     @wrap_errors("writing an article")
@@ -201,9 +206,8 @@ class SqliteStore:
             """
             INSERT INTO articles(url, story_id, title, published, published_utc, source, via,
                 origin, language, author, guid, captured, raw_html, body_html, body_text, summary,
-                images, digest, fingerprint, level, matched_url, score, evidence,
-                ingested_at, changed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                images, digest, level, matched_url, score, evidence, ingested_at, changed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
                 story_id = excluded.story_id, title = excluded.title,
                 published = excluded.published, published_utc = excluded.published_utc,
@@ -212,7 +216,7 @@ class SqliteStore:
                 captured = excluded.captured, raw_html = excluded.raw_html,
                 body_html = excluded.body_html, body_text = excluded.body_text,
                 summary = excluded.summary, images = excluded.images, digest = excluded.digest,
-                fingerprint = excluded.fingerprint, level = excluded.level,
+                level = excluded.level,
                 matched_url = excluded.matched_url, score = excluded.score,
                 evidence = excluded.evidence, changed_at = excluded.changed_at
             """,
@@ -220,18 +224,55 @@ class SqliteStore:
                 a.url, story_id, a.title, _iso(a.published), _iso_utc(a.published), a.source,
                 a.via, a.origin, a.language, a.author, a.guid, _iso_or_none(a.captured),
                 a.raw_html, body.html, body.text, body.summary, json.dumps(list(body.images)),
-                stored.digest, json.dumps(stored.fingerprint, ensure_ascii=False), d.level,
-                d.matched_url, d.score, d.evidence, _iso(now), _iso(now),
+                stored.digest, d.level, d.matched_url, d.score, d.evidence, _iso(now), _iso(now),
             ),
         )  # fmt: skip
+        self._db.execute(
+            "INSERT INTO fingerprints(url, published_utc, data) VALUES (?, ?, ?)"
+            " ON CONFLICT(url) DO UPDATE SET"
+            " published_utc = excluded.published_utc, data = excluded.data",
+            (a.url, _iso_utc(a.published), json.dumps(stored.fingerprint, ensure_ascii=False)),
+        )
 
     @wrap_errors("reading fingerprints")
     def iter_fingerprints(self) -> Iterator[tuple[dict[str, object], StoryId]]:
         cursor = self._db.execute(
-            "SELECT fingerprint, story_id FROM articles WHERE story_id IS NOT NULL ORDER BY rowid"
+            "SELECT f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
+            " WHERE a.story_id IS NOT NULL ORDER BY a.rowid"
         )
         for row in cursor:
-            yield json.loads(row["fingerprint"]), StoryId(row["story_id"])
+            yield json.loads(row[0]), StoryId(row[1])
+
+    @wrap_errors("reading fingerprints")
+    def iter_fingerprints_between(
+        self, first: datetime, last: datetime
+    ) -> Iterator[tuple[dict[str, object], StoryId]]:
+        cursor = self._db.execute(
+            "SELECT f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
+            " WHERE f.published_utc BETWEEN ? AND ? AND a.story_id IS NOT NULL",
+            (_iso_utc(first), _iso_utc(last)),
+        )
+        for row in cursor:
+            yield json.loads(row[0]), StoryId(row[1])
+
+    @wrap_errors("reading fingerprints")
+    def decided_fingerprints(
+        self, urls: Sequence[str]
+    ) -> dict[str, tuple[dict[str, object], StoryId]]:
+        found: dict[str, tuple[dict[str, object], StoryId]] = {}
+        for part in _parts(urls):
+            rows = self._db.execute(
+                "SELECT url, f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
+                f" WHERE url IN ({_marks(part)}) AND a.story_id IS NOT NULL",
+                part,
+            )
+            found.update((row[0], (json.loads(row[1]), StoryId(row[2]))) for row in rows)
+        return found
+
+    @wrap_errors("counting decided articles")
+    def count_decided(self) -> int:
+        row = self._db.execute("SELECT count(*) FROM articles WHERE story_id IS NOT NULL")
+        return int(row.fetchone()[0])
 
     @wrap_errors("reading pending articles")
     def pending_urls(self) -> list[str]:
@@ -243,11 +284,9 @@ class SqliteStore:
     @wrap_errors("reading fingerprints")
     def get_fingerprints(self, urls: Sequence[str]) -> dict[str, dict[str, object]]:
         found: dict[str, dict[str, object]] = {}
-        for start in range(0, len(urls), _MAX_PARAMS):
-            part = urls[start : start + _MAX_PARAMS]
-            marks = ",".join("?" * len(part))
+        for part in _parts(urls):
             rows = self._db.execute(
-                f"SELECT url, fingerprint FROM articles WHERE url IN ({marks})", part
+                f"SELECT url, data FROM fingerprints WHERE url IN ({_marks(part)})", part
             )
             found.update((row[0], json.loads(row[1])) for row in rows)
         return found
@@ -255,9 +294,66 @@ class SqliteStore:
     @wrap_errors("writing a fingerprint")
     def put_fingerprint(self, url: str, fingerprint: dict[str, object]) -> None:
         self._db.execute(
-            "UPDATE articles SET fingerprint = ? WHERE url = ?",
+            "UPDATE fingerprints SET data = ? WHERE url = ?",
             (json.dumps(fingerprint, ensure_ascii=False), url),
         )
+
+    @wrap_errors("reading dedup keys")
+    def find_dedup_keys(self, keys: Sequence[str]) -> list[tuple[str, str]]:
+        found: list[tuple[int, str, str]] = []
+        for part in _parts(keys):
+            rows = self._db.execute(
+                f"SELECT rowid, key, url FROM dedup_keys WHERE key IN ({_marks(part)})", part
+            )
+            found.extend((row[0], row[1], row[2]) for row in rows)
+        return [(key, url) for _, key, url in sorted(found)]
+
+    @wrap_errors("writing dedup keys")
+    def put_dedup_keys(self, url: str, keys: Sequence[str]) -> None:
+        self._db.executemany(
+            "INSERT INTO dedup_keys(key, url) VALUES (?, ?)", ((key, url) for key in keys)
+        )
+
+    @wrap_errors("writing dedup keys")
+    def drop_dedup_keys(self, url: str, keys: Sequence[str]) -> None:
+        self._db.executemany(
+            "DELETE FROM dedup_keys WHERE key = ? AND url = ?", ((key, url) for key in keys)
+        )
+
+    @wrap_errors("reading story spans")
+    def story_spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
+        spans: dict[StoryId, tuple[datetime, datetime]] = {}
+        for part in _parts(ids):
+            rows = self._db.execute(
+                "SELECT story_id, min(published_utc), max(published_utc) FROM articles"
+                f" WHERE story_id IN ({_marks(part)}) GROUP BY story_id",
+                part,
+            )
+            spans.update((StoryId(row[0]), (_parse(row[1]), _parse(row[2]))) for row in rows)
+        return spans
+
+    @wrap_errors("reading document frequencies")
+    def doc_freqs(self, terms: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for part in _parts(terms):
+            rows = self._db.execute(
+                f"SELECT term, docs FROM doc_freqs WHERE term IN ({_marks(part)})", part
+            )
+            found.update((row[0], int(row[1])) for row in rows)
+        return found
+
+    @wrap_errors("writing document frequencies")
+    def put_doc_freqs(self, counts: Iterable[tuple[str, int]]) -> None:
+        self._db.executemany(
+            "INSERT INTO doc_freqs(term, docs) VALUES (?, ?)"
+            " ON CONFLICT(term) DO UPDATE SET docs = excluded.docs",
+            counts,
+        )
+
+    @wrap_errors("clearing derived dedup data")
+    def clear_dedup_derived(self) -> None:
+        self._db.execute("DELETE FROM dedup_keys")
+        self._db.execute("DELETE FROM doc_freqs")
 
     @wrap_errors("writing a story decision")
     def decide(self, url: str, decision: StoryDecision) -> None:
@@ -296,9 +392,8 @@ class SqliteStore:
             ids = [
                 StoryId(row[0]) for row in self._db.execute("SELECT id FROM stories ORDER BY id")
             ]
-        for start in range(0, len(ids), _MAX_PARAMS):
-            part = ids[start : start + _MAX_PARAMS]
-            marks = ",".join("?" * len(part))
+        for part in _parts(ids):
+            marks = _marks(part)
             states = {
                 row["id"]: _story_from_row(row)
                 for row in self._db.execute(f"SELECT * FROM stories WHERE id IN ({marks})", part)
@@ -417,6 +512,16 @@ class SqliteStore:
     @wrap_errors("checking integrity")
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _parts(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`values` in slices of at most _MAX_PARAMS, one statement's worth of parameters each."""
+    for start in range(0, len(values), _MAX_PARAMS):
+        yield values[start : start + _MAX_PARAMS]
+
+
+def _marks(part: Sequence[object]) -> str:
+    return ",".join("?" * len(part))
 
 
 def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
