@@ -344,7 +344,7 @@ def decide_pending(
                 is_new = decision.level == "new"
                 _touch_story(store, decision.story_id, fp.published, is_new_story=is_new, now=now)
                 store.decide(fp.url, decision)
-                index.add(fp, decision.story_id)
+                index.add(fp, decision.story_id, founds=is_new)
                 log.debug(
                     "article.decided url=%r story=%s level=%s score=%.3f",
                     fp.url,

@@ -299,10 +299,11 @@ class StoryIndex:
             [(fp.url, fp.terms, fp.title_terms, fp.published) for fp, _ in loaded], counted=False
         )
 
-    def add(self, fp: Fingerprint, story_id: StoryId) -> None:
-        """Count `fp`, just decided, as a member of `story_id`, and hold it."""
+    def add(self, fp: Fingerprint, story_id: StoryId, *, founds: bool = False) -> None:
+        """Count `fp`, just decided, as a member of `story_id`, and hold it; `founds`: the
+        story is new, `fp` its first member (so its span is not looked up)."""
         self._learn([fp])
-        if story_id not in self._span:
+        if story_id not in self._span and not founds:
             self._span.update(self._lookup.spans([story_id]))
         self._lookup.put(fp, story_id, self.keys(fp))
         self._n_docs += 1
