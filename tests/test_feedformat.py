@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,7 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aggregator.errors import FeedParseError
-from aggregator.sources.feedformat import ParsedFeed, has_entity_declarations, parse_feed
+from aggregator.sources import feedformat
+from aggregator.sources.feedformat import (
+    ParsedFeed,
+    has_entity_declarations,
+    parse_feed,
+    read_well_formed,
+)
+from aggregator.sources.xmlguard import Guarded, guard_markup
 from tests.conftest import DATA_DIR
 
 FEEDS_DIR = DATA_DIR / "feeds"
@@ -370,3 +378,184 @@ def test_any_bytes_give_a_feed_or_a_feed_parse_error(data: bytes) -> None:
     for item in parsed.items:
         assert urlsplit(item.link).scheme in ("http", "https")
         assert item.published is None or item.published.tzinfo is UTC
+
+
+# The lxml path must read what feedparser reads, or hand the document to feedparser.
+
+RSS_NAMESPACES = (
+    'xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+    ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom"'
+    ' xmlns:media="http://search.yahoo.com/mrss/" xmlns:x="http://unknown.example/ns"'
+)
+ITEM_PARTS = [
+    "<title>T &amp; t</title>",
+    "<title></title>",
+    "<title>中文标题</title>",
+    "<title type='html'>&lt;b&gt;x&lt;/b&gt;</title>",
+    "<title>caf\u00c3\u00a9 &#128; \u0093q\u0094</title>",
+    "<dc:title>DC</dc:title>",
+    "<link>https://e.org/a?x=1&amp;y=2</link>",
+    "<link>../rel/1</link>",
+    "<link>javascript:alert(1)</link>",
+    "<link href='https://e.org/h'/>",
+    "<link rel='self' href='https://e.org/s'/>",
+    "<link rel='enclosure' href='a.mp3'/>",
+    "<link href=''/>",
+    "<atom:link rel='alternate' type='text/html' href='https://e.org/alt'/>",
+    "<guid>https://e.org/g</guid>",
+    "<guid>rel/guid</guid>",
+    "<guid isPermaLink='false'>abc-1</guid>",
+    "<id>urn:x:1</id>",
+    "<description>&lt;p&gt;d&lt;/p&gt;</description>",
+    "<description><![CDATA[<p>c &amp; d</p>]]></description>",
+    "<description>a &lt; b</description>",
+    "<content:encoded><![CDATA[<p>body</p><img src='i.jpg'>]]></content:encoded>",
+    "<content:encoded>  </content:encoded>",
+    "<summary>a &lt; b</summary>",
+    "<summary type='html'>&lt;i&gt;s&lt;/i&gt;</summary>",
+    "<content type='text'>x &lt; y</content>",
+    "<content type='html'>&lt;p&gt;h&lt;/p&gt;</content>",
+    "<content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>x</div></content>",
+    "<pubDate>Tue, 12 Sep 2023 10:00:00 +0800</pubDate>",
+    "<pubDate>not a date</pubDate>",
+    "<published>2023-09-12T10:00:00Z</published>",
+    "<updated>2023-09-14</updated>",
+    "<dc:date>2023-09-12T06:30:00+02:00</dc:date>",
+    "<author>desk@e.org (Mira Lee)</author>",
+    "<author><name>N</name><email>n@e.org</email></author>",
+    "<author><email>only@e.org</email></author>",
+    "<dc:creator>编辑部</dc:creator>",
+    "<category>World</category>",
+    "<category domain='d'>Asia</category>",
+    "<category term='t' label='L'/>",
+    "<category domain='d'></category>",
+    "<dc:subject>World</dc:subject>",
+    "<source url='https://e.org/s'>S</source>",
+    "<enclosure url='https://e.org/a.mp3' type='audio/mpeg' length='1'/>",
+    "<comments>https://e.org/c</comments>",
+    "<x:extra a='1'>e</x:extra>",
+    "<x:title>not a title</x:title>",
+    "<media:content url='https://e.org/i.jpg'/>",
+    "<media:thumbnail url='https://e.org/t.jpg'/>",
+    "<media:group><media:content url='https://e.org/v.mp4'><media:credit>AP</media:credit>"
+    "</media:content></media:group>",
+    "<media:title>a media title</media:title>",
+    "<media:description>a media description</media:description>",
+    "<foo><bar>inert</bar></foo>",
+]
+CHANNEL_PARTS = [
+    "<title>Feed &amp; co</title>",
+    "<title></title>",
+    "<link>https://e.org/</link>",
+    "<atom:link rel='self' href='https://e.org/feed'/>",
+    "<image><title>Logo</title><url>https://e.org/l.png</url><link>https://e.org/</link></image>",
+    "<description>about</description>",
+    "<language>zh-cn</language>",
+    "<lastBuildDate>Tue, 12 Sep 2023 10:00:00 GMT</lastBuildDate>",
+    "<ttl>60</ttl>",
+]
+
+
+def _readings(
+    data: bytes, content_type: str | None = "application/rss+xml", url: str = URL
+) -> tuple[ParsedFeed | str, ParsedFeed | str]:
+    """parse_feed as it is (lxml where it can), and with feedparser alone; an error's reason."""
+
+    def reading() -> ParsedFeed | str:
+        try:
+            return parse_feed(data, source="wire", url=url, content_type=content_type)
+        except FeedParseError as exc:
+            return exc.reason
+
+    as_is = reading()
+    with mock.patch.object(feedformat, "read_well_formed", return_value=None):
+        return as_is, reading()
+
+
+def _read_by_lxml(data: bytes, content_type: str = "application/rss+xml") -> bool:
+    guarded = guard_markup(data, headers={"content-location": URL, "content-type": content_type})
+    return isinstance(guarded, Guarded) and read_well_formed(guarded, url=URL) is not None
+
+
+def _feed(kind: str, channel: list[str], items: list[list[str]]) -> bytes:
+    """A feed of `kind` (rss, atom, rdf); RSS 1.0 does not declare Atom's namespace."""
+    tag = "entry" if kind == "atom" else "item"
+    about = " rdf:about='https://e.org/r'" if kind == "rdf" else ""
+    entries = "".join(f"<{tag}{about}>{''.join(parts)}</{tag}>" for parts in items)
+    head, tail = "<rss version='2.0' {ns}><channel>", "</channel></rss>"
+    if kind == "atom":
+        head, tail = "<feed xmlns='http://www.w3.org/2005/Atom' {ns}>", "</feed>"
+    elif kind == "rdf":
+        head = (
+            "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'"
+            " xmlns='http://purl.org/rss/1.0/' {ns}><channel rdf:about='https://e.org/'>"
+        )
+        head, tail = head + "".join(channel) + "</channel>", "</rdf:RDF>"
+        channel = []
+    ns = RSS_NAMESPACES.replace(' xmlns:atom="http://www.w3.org/2005/Atom"', "")
+    declared = head.format(ns=RSS_NAMESPACES if kind == "rss" else ns)
+    body = declared + "".join(channel) + entries + tail
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode()
+
+
+PLAIN_RSS = _feed("rss", CHANNEL_PARTS[:3], [ITEM_PARTS[:1] + ITEM_PARTS[6:7] + ITEM_PARTS[21:22]])
+NOT_MIRRORED = {
+    "doctype": _fixture("rss091.xml")[0],
+    "xml:base": _fixture("atom10.xml")[0],
+    "media title": _feed(
+        "rss", [], [["<link>https://e.org/1</link>", "<media:title>m</media:title>"]]
+    ),
+    "xhtml content": _feed("atom", [], [["<link href='https://e.org/1'/>", ITEM_PARTS[27]]]),
+    "two descriptions": _feed("rss", [], [["<link>https://e.org/1</link>", *ITEM_PARTS[18:20]]]),
+    "two authors": _feed("rss", [], [["<link>https://e.org/1</link>", *ITEM_PARTS[33:35]]]),
+    "dc: bound to Dublin Core terms": PLAIN_RSS.replace(
+        b"http://purl.org/dc/elements/1.1/", b"http://purl.org/dc/terms/"
+    ),
+    "unknown default namespace": PLAIN_RSS.replace(
+        b"<channel>", b'<channel xmlns="http://unknown.example/default">'
+    ),
+    "undefined entity": PLAIN_RSS.replace(b"T &amp; t", b"T &nbsp; t"),
+}
+
+
+class TestTwoReaders:
+    @pytest.mark.parametrize("path", FEED_FILES, ids=lambda p: p.name)
+    @pytest.mark.parametrize("content_type", ["application/xml", "text/xml", None])
+    def test_data_feeds_read_alike(self, path: Path, content_type: str | None) -> None:
+        """Every data feed gives the same ParsedFeed (or error) with or without the lxml path."""
+        as_is, by_feedparser = _readings(path.read_bytes(), content_type)
+        assert as_is == by_feedparser
+
+    @pytest.mark.parametrize("kind", ["rss", "atom", "rdf"])
+    def test_plain_feeds_take_the_lxml_path(self, kind: str) -> None:
+        """RSS 2.0, Atom 1.0 and RSS 1.0 made of the usual elements are read by lxml, alike."""
+        items = [[*ITEM_PARTS[:1], ITEM_PARTS[9], ITEM_PARTS[14], ITEM_PARTS[21], ITEM_PARTS[28]]]
+        data = _feed(kind, CHANNEL_PARTS[:3], items * 3)
+        assert _read_by_lxml(data)
+        as_is, by_feedparser = _readings(data)
+        assert as_is == by_feedparser
+        assert isinstance(as_is, ParsedFeed) and len(as_is.items) == 3
+
+    def test_rss20_data_feed_takes_the_lxml_path(self) -> None:
+        assert _read_by_lxml(_fixture("rss20.xml")[0])
+        assert _read_by_lxml(_fixture("rss10.rdf")[0])
+
+    @pytest.mark.parametrize("data", NOT_MIRRORED.values(), ids=NOT_MIRRORED)
+    def test_what_lxml_does_not_mirror_goes_to_feedparser(self, data: bytes) -> None:
+        """A DOCTYPE, xml:base, handlers not mirrored, ill-formed XML: feedparser reads it."""
+        assert not _read_by_lxml(data)
+        as_is, by_feedparser = _readings(data)
+        assert as_is == by_feedparser
+
+    @given(
+        st.sampled_from(["rss", "atom", "rdf"]),
+        st.lists(st.sampled_from(CHANNEL_PARTS), max_size=4),
+        st.lists(st.lists(st.sampled_from(ITEM_PARTS), max_size=8), max_size=3),
+        st.sampled_from(["application/rss+xml", "text/xml", None, "text/html"]),
+    )
+    def test_any_mix_of_elements_reads_alike(
+        self, kind: str, channel: list[str], items: list[list[str]], content_type: str | None
+    ) -> None:
+        """Whatever the lxml path accepts, it reads as feedparser does, field for field."""
+        as_is, by_feedparser = _readings(_feed(kind, channel, items), content_type)
+        assert as_is == by_feedparser

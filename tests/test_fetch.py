@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from aggregator.sources.fetch import (
     fetch_feed,
     make_client,
     parse_retry_after,
+    tls_context,
 )
 from aggregator.sources.polling import MAX_RETRY_AFTER
 from tests.origin import Origin, Route, http_date, rss_feed, strong_etag
@@ -419,3 +421,10 @@ class TestMakeClient:
         """Redirects are fetch_feed's to follow, to tell permanent from temporary."""
         with make_client() as c:
             assert c.follow_redirects is False
+
+    def test_clients_share_one_verifying_tls_context(self) -> None:
+        """One TLS context per process (the CA bundle is read once), verifying like httpx's."""
+        context = tls_context()
+        assert context is tls_context()
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"] > 0

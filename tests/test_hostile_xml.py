@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -32,14 +33,17 @@ import pytest
 from aggregator.app.live import Runtime
 from aggregator.config import Config, load_config
 from aggregator.errors import FeedParseError
-from aggregator.sources.feedformat import ParsedFeed, parse_feed
+from aggregator.sources.feedformat import ParsedFeed, parse_feed, read_well_formed
 from aggregator.sources.fetch import MAX_FEED_BYTES, FetchFailed, fetch_feed, make_client
 from aggregator.sources.xmlguard import (
+    MARKUP_RE,
     MAX_ATTRIBUTES,
     MAX_BASE_SLASHES,
     MAX_DECLARATION_CHARS,
     MAX_NAMESPACE_PREFIXES,
     MAX_TAGS,
+    Guarded,
+    guard_markup,
 )
 from tests.conftest import ROOT
 from tests.origin import Origin, Route, english_item, rss_feed
@@ -423,6 +427,67 @@ class TestRegressions:
         """Past MAX_TAGS, 5 MiB of `<a b` would cost feedparser ~30 s: refused at once."""
         reason = _refusal(rss(item(1, body="x") + "<a b" * (MAX_TAGS + 1)))
         assert "tags" in reason
+
+
+# The guard's markup scan before comments and CDATA sections were read in runs: the reference
+# for what counts as a tag (the same matches, found faster).
+LAZY_MARKUP_RE = re.compile(
+    rb"<!--.*?(?:--\s*+>|\Z)"
+    rb"|<!\[CDATA\[.*?(?:\]\]>|\Z)"
+    rb"|<[!?/][^<>]*+"
+    rb"""|<[^\s<>/!?]++((?:[^<>"']++|"[^"<]*+"|'[^'<]*+')*+)"""
+    rb"|<",
+    re.DOTALL,
+)
+MARKUP_CASES = [
+    b"<a><!-- x -- y --><b/><!-- - -->",
+    b"<!-- a --- ><c> -- \n >d<e>",
+    b"<!-- unterminated <a><b>",
+    b"<![CDATA[ ] ]] ]]] ]]]> <x>",
+    b"<![CDATA[ <a><b> unterminated ]",
+    b"<![CDATA[]]><![CDATA[]]]]><![CDATA[x]]>",
+    b"<p a='1' b=\"<\">text</p><!---->",
+]
+
+
+class TestLxmlPath:
+    """The lxml path reads only what the guard passed, and never a DTD."""
+
+    @pytest.mark.parametrize("data", MARKUP_CASES)
+    def test_markup_scan_counts_what_it_counted_before(self, data: bytes) -> None:
+        def spans(pattern: re.Pattern[bytes]) -> list[tuple[tuple[int, int], bytes | None]]:
+            return [(m.span(), m.group(1)) for m in pattern.finditer(data)]
+
+        assert spans(MARKUP_RE) == spans(LAZY_MARKUP_RE)
+
+    def test_cdata_and_comment_runs_are_scanned_in_linear_time(self) -> None:
+        """Megabytes of "]" and "-" inside CDATA and comments: a linear scan, then a parse."""
+        body = "]" * 2_000_000 + "]] " + "-- " * 500_000
+        data = rss(item(1, body=body) + f"<!--{'- ' * 1_000_000}-->")
+        assert _items(data) == 1
+
+    @pytest.mark.parametrize(
+        "doctype",
+        [
+            '<!DOCTYPE rss SYSTEM "file:///etc/passwd">',
+            '<!DOCTYPE rss PUBLIC "-//x//y" "http://evil.example/x.dtd">',
+        ],
+    )
+    def test_a_doctype_is_never_read_by_lxml(self, doctype: str) -> None:
+        """Any DOCTYPE sends the document to feedparser, which reads no external DTD."""
+        data = rss(item(1), prolog=DECLARATION + doctype)
+        guarded = guard_markup(data, headers={"content-type": "application/rss+xml"})
+        assert isinstance(guarded, Guarded)
+        assert read_well_formed(guarded, url=URL) is None
+        parsed = _parse(data)
+        assert [i.title for i in parsed.items] == ["Hostile item 1"]
+
+    def test_deep_nesting_is_left_to_feedparser(self) -> None:
+        """lxml stops at 256 levels (no huge_tree); feedparser reads the feed as before."""
+        guarded = guard_markup(deep_elements(), headers={})
+        assert isinstance(guarded, Guarded)
+        assert read_well_formed(guarded, url=URL) is None
+        assert len(_parse(deep_elements()).items) == 1
 
 
 class TestWithinLimits:

@@ -20,6 +20,8 @@ called; anything else escaping is a bug.
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,13 +100,30 @@ def make_client(
     """An HTTP client for feeds: our timeouts and headers, redirects left to fetch_feed.
 
     The environment is not consulted (`trust_env=False`): config.py is the only reader of it.
+    Clients share one TLS context per process (httpx's default: certifi's CA bundle), so a
+    client costs microseconds rather than the ~17 ms of loading the bundle again: a one-shot
+    fetch makes one client per feed.
     """
     return httpx.Client(
         timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
         trust_env=False,
+        verify=tls_context(),
     )
+
+
+def tls_context() -> ssl.SSLContext:
+    """This process's TLS context for feed clients (made at first use, after any fork)."""
+    pid = os.getpid()
+    context = _TLS_CONTEXTS.get(pid)
+    if context is None:
+        _TLS_CONTEXTS.clear()  # a forked worker's copy of its parent's
+        context = _TLS_CONTEXTS[pid] = httpx.create_ssl_context(trust_env=False)
+    return context
+
+
+_TLS_CONTEXTS: dict[int, ssl.SSLContext] = {}
 
 
 def fetch_feed(
