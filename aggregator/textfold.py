@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator
 from typing import Any, Final
 
 # Han (BMP and extension A, compatibility, extensions B+), kana and hangul: scripts written
@@ -25,12 +24,12 @@ CJK_RANGES: Final = (
 )
 # A letter or digit of a space-separated script: any word character except "_" and CJK.
 WORD_CHAR: Final = f"[^\\W_{CJK_RANGES}]"
-# A number keeps its separators ("2,000", "6.8"); a word its apostrophes ("korea's").
+# A number keeps its separators ("2,000", "6.8"); a word its apostrophes ("korea's"). Two groups
+# only: findall gives a (CJK run, word) pair per token, one of the two empty.
 TOKEN_RE: Final = re.compile(
     f"(?P<cjk>[{CJK_RANGES}]+)"
     f"|(?P<word>\\d+(?:[.,]\\d+)+(?!{WORD_CHAR})|{WORD_CHAR}+(?:['’]{WORD_CHAR}+)*)"
 )
-WHITESPACE_RE: Final = re.compile(r"\s+")
 
 
 @functools.cache
@@ -49,26 +48,47 @@ def to_simplified(text: str) -> str:
 
 def fold(text: str) -> str:
     """Return `text` in NFKC form, Traditional Chinese folded to Simplified, casefolded."""
-    return to_simplified(unicodedata.normalize("NFKC", text)).casefold()
+    return to_simplified(nfkc(text)).casefold()
+
+
+def nfkc(text: str) -> str:
+    """Return unicodedata.normalize("NFKC", `text`), in a tenth of the time on Chinese text.
+
+    normalize() returns at once a text it finds normalized, and is slow on any other: Chinese
+    text always holds full-width punctuation ("，", "（"), so it takes the slow path over every
+    character. Each character NFKC changes is first replaced by its own NFKC form (found by a
+    regex, replaced by str.replace: both in C), which leaves normalize() little or nothing to
+    do. The result is the same: a character and its NFKC form have the same compatibility
+    decomposition, and NFKC composes the decomposition of the whole text.
+    """
+    pattern, forms = _compatibility_characters()
+    for char in set(pattern.findall(text)):
+        text = text.replace(char, forms[char])
+    return unicodedata.normalize("NFKC", text)
+
+
+@functools.cache
+def _compatibility_characters() -> tuple[re.Pattern[str], dict[str, str]]:
+    """The BMP characters that NFKC changes (2,972; ~15 ms to find), and their NFKC forms."""
+    changed = [
+        char for char in map(chr, range(0x10000)) if not unicodedata.is_normalized("NFKC", char)
+    ]
+    pattern = re.compile(f"[{''.join(map(re.escape, changed))}]")
+    return pattern, {char: unicodedata.normalize("NFKC", char) for char in changed}
 
 
 def strip_whitespace(text: str) -> str:
     """Return `text` with every run of whitespace removed."""
-    return WHITESPACE_RE.sub("", text)
-
-
-def scan_tokens(text: str) -> Iterator[tuple[str, bool, int]]:
-    """Yield (run, is_cjk, start) for each CJK run and each word of `text`; punctuation drops."""
-    for match in TOKEN_RE.finditer(text):
-        yield match.group(), match.lastgroup == "cjk", match.start()
+    # str.split() and the regex \s agree on what is whitespace; split is five times faster.
+    return "".join(text.split())
 
 
 def shingle_units(text: str) -> list[str]:
     """Cut folded `text` into units for shingling: one per CJK character, one per word."""
     units: list[str] = []
-    for run, is_cjk_run, _ in scan_tokens(text):
-        if is_cjk_run:
-            units.extend(run)
+    for cjk_run, word in TOKEN_RE.findall(text):
+        if cjk_run:
+            units.extend(cjk_run)
         else:
-            units.append(run)
+            units.append(word)
     return units

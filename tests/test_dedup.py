@@ -669,3 +669,78 @@ class TestEventDates:
         """A report published Monday late UTC may name Tuesday, already begun in Asia."""
         monday_night = datetime(2023, 9, 11, 22, 0, tzinfo=UTC)
         assert mentioned_dates(fold("周二"), published=monday_night) == (date(2023, 9, 12),)
+
+
+# Fast paths in folding, cutting and date finding (aggregator.textfold, .dedup.eventdates) must
+# return what the plain forms do: a fingerprint is the same before and after them.
+_TEXT_PIECES = st.sampled_from(
+    [
+        *"aZ09 .,'’_-:;()\t\n\x0b\x1c\x85\xa0\u2028\u3000",
+        *"，（）：；！？…ｆＵＬＬ０９①㎞ﬁ\u0301\u3099か",
+        *"的了已金正恩抵达俄羅斯國際關係乾隆著名臺灣한국カナ\U00020000𝐀",
+        *["周二", "上周五", "星期日", "礼拜三", "每周一", "9月12日", "9 月 12 号", "12日"],
+        *["12日元", "本周三"],
+        *["2023年9月12日", "2023-09-12", "2023/9/12", "sept. 12", "September 12, 2023"],
+        *["12 september", "last friday", "next monday", "this sunday", "tuesday", "2,000", "6.8"],
+        *["korea's", "Korea’s", "İ", "ſ", "K", "A\u0301"],
+    ]
+)
+_TEXTS = st.text() | st.lists(_TEXT_PIECES, max_size=60).map("".join)
+
+
+@given(_TEXTS)
+def test_nfkc_is_unicodedata_nfkc(text: str) -> None:
+    """textfold.nfkc, which replaces compatibility characters first, is NFKC itself."""
+    import unicodedata
+
+    from aggregator.textfold import nfkc
+
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+@given(_TEXTS)
+def test_strip_whitespace_removes_what_the_regex_whitespace_class_does(text: str) -> None:
+    """strip_whitespace (str.split) removes what the regex \\s matches, and only that."""
+    from aggregator.textfold import strip_whitespace
+
+    assert strip_whitespace(text) == re.sub(r"\s+", "", text)
+
+
+def test_str_split_and_regex_agree_on_every_whitespace_character() -> None:
+    """Every code point the regex \\s matches is one str.split() splits at, and no other."""
+    regex_spaces = [code for code in range(0x110000) if re.fullmatch(r"\s", chr(code))]
+    assert regex_spaces == [code for code in range(0x110000) if chr(code).isspace()]
+    assert "x".join(map(chr, regex_spaces)).split() == ["x"] * (len(regex_spaces) - 1)
+
+
+@given(_TEXTS)
+def test_units_and_terms_follow_the_token_runs(text: str) -> None:
+    """Shingle units and story terms are cut from TOKEN_RE's runs: CJK ones by character."""
+    import itertools
+
+    from aggregator.dedup.similarity import CJK_FUNCTION_CHARS, story_terms
+    from aggregator.textfold import TOKEN_RE
+
+    folded = fold(text)
+    runs = [(m.group(), m.lastgroup == "cjk") for m in TOKEN_RE.finditer(folded)]
+    assert shingle_units(folded) == [u for run, cjk in runs for u in (run if cjk else [run])]
+    bigrams = [
+        a + b
+        for run, cjk in runs
+        if cjk
+        for a, b in itertools.pairwise(run)
+        if not {a, b} & CJK_FUNCTION_CHARS
+    ]
+    assert [t for t in story_terms(folded) if t in bigrams] == bigrams
+
+
+@given(_TEXTS)
+def test_date_pattern_lookahead_skips_only_positions_no_form_starts_at(text: str) -> None:
+    """DATE_RE opens with a lookahead on its first character: the matches are those without."""
+    from aggregator.dedup.eventdates import _FIRST_CHARS, DATE_RE
+
+    plain = re.compile(DATE_RE.pattern.removeprefix(f"(?=[{_FIRST_CHARS}])"))
+    assert plain.pattern != DATE_RE.pattern
+    folded = fold(text)
+    found = [(m.span(), m.groupdict()) for m in DATE_RE.finditer(folded)]
+    assert found == [(m.span(), m.groupdict()) for m in plain.finditer(folded)]

@@ -536,3 +536,105 @@ class TestFeedItem:
         with pytest.raises(SourceError, match=r"https://example\.org/undated") as caught:
             article_from_feed_item(item)
         assert caught.value.source == "rfi"
+
+
+# Pages made of what the evidence readers look at: elements that hold no page text, <time>,
+# attributes selected by XPath, comments, relative times.
+_PAGE_PIECES = st.sampled_from(
+    [
+        *["<p>", "</p>", "<div>", "</div>", "<span>", "</span>", "<table><tr><td>", "\n", " "],
+        *["<script>", "</script>", "<style>", "</style>", "<template>", "</template>"],
+        *["<ruby>", "<rt>", "</rt>", "<rp>", "</rp>", "<time datetime='2023-09-10'>", "</time>"],
+        *["<a rel='author nofollow'>", "</a>", "<span rel='author'>", "<b itemprop='author'>"],
+        *["<i itemprop='datePublished' content='2023-09-11'>", "<em class='Byline'>", "<u class"],
+        *["<!-- c -->", "<!DOCTYPE html>", "2 hours ago", "26 分钟前", "刚刚", "Ann Lee"],
+        *["x", "国"],
+    ]
+)
+_PAGES = st.lists(_PAGE_PIECES, max_size=40).map("".join)
+
+
+class TestFastPaths:
+    """Shortcuts in reading a page give what the general paths give."""
+
+    @given(_PAGES)
+    def test_texts_read_without_ancestor_tests_are_the_page_texts(self, html: str) -> None:
+        """Where no script, style, template, rt, rp (or <time>) is near, texts are taken as
+        they come; they are the texts the ancestor-testing XPaths select."""
+        from aggregator.normalize import markup
+
+        document = markup.parse_html(html)
+        texts = markup._strings(markup._PAGE_TEXTS, document)
+        assert markup.page_text(document, min_chars=10**9) == " ".join(" ".join(texts).split())
+        short = markup._strings(markup._SHORT_PAGE_TEXTS, document, max_chars=24)
+        assert markup.short_page_texts(document, max_chars=24) == short
+        for element in document.iter("*"):
+            if markup._context(element) is None:
+                expected = " ".join(markup._strings(markup._PAGE_TEXTS, element))
+                assert markup.text_of(element) == expected
+
+    @given(_PAGES)
+    def test_attribute_axis_selects_what_an_attribute_predicate_does(self, html: str) -> None:
+        """ "descendant::*/@rel/.." finds the elements of "descendant::*[@rel]", in order."""
+        from lxml import etree
+
+        from aggregator.normalize import byline, markup, published
+
+        document = markup.parse_html(html)
+        for fast, plain in (
+            (byline.REL_XPATH, "descendant::*[@rel]"),
+            (byline.ITEMPROP_AUTHOR_XPATH, "descendant::*[@itemprop='author']"),
+            (byline.CLASS_XPATH, "descendant::*[@class]"),
+            (published.DATE_PUBLISHED_XPATH, "descendant::*[@itemprop='datePublished']"),
+        ):
+            expected = markup.find_all(document, etree.XPath(plain))
+            assert markup.find_all(document, fast) == expected
+
+    @given(
+        st.lists(
+            st.sampled_from(
+                [
+                    *["<", ">", "/", " ", "x", "<div>", "<p>", "<table>", "<tr>", "<td>", "<li>"],
+                    *["<b>", "<head>", "<body>", "<html>", "<frameset>", "<title>", "</div>"],
+                    *["</p>", "<!-- c -->"],
+                ]
+            ),
+            max_size=60,
+        ).map("".join)
+    )
+    def test_a_tree_is_no_deeper_than_its_tags_and_two(self, html: str) -> None:
+        """Each element comes from a "<" but for an implied html and body: markup with few "<"
+        cannot reach libxml2's depth limit, so parse_html does not test for it."""
+        from aggregator.normalize import markup
+
+        document = markup.parse_html(html)
+        depth = max(sum(1 for _ in e.iterancestors()) for e in document.iter("*"))
+        assert depth <= html.count("<") + 2
+
+    @given(
+        st.text()
+        | st.lists(
+            st.sampled_from([*"国國们們乾隆著台臺かカabZÀɏ×ÿ 1,\U00020000", "Korea", "the"]),
+            max_size=40,
+        ).map("".join)
+    )
+    def test_language_counts_are_those_of_the_character_classes(self, text: str) -> None:
+        """The class table counts what a regex per class counts."""
+        import re
+
+        from aggregator.normalize import language
+        from aggregator.textfold import to_simplified
+
+        counts = language._class_counts(text)
+        han = re.findall("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]", text)
+        assert counts[language.HAN] + counts[language.TRADITIONAL_HAN] == len(han)
+        traditional = [c for c in han if to_simplified(c) != c]
+        assert counts[language.TRADITIONAL_HAN] == len(traditional)
+        assert counts[language.KANA] == len(re.findall("[\u3040-\u30ff]", text))
+        assert counts[language.LATIN] == sum(map(len, language.LATIN_WORD_RE.findall(text)))
+
+    @pytest.mark.parametrize("html", ["<p>a\ud800b</p>", "<p>\udfff</p>x\udbff", "<p>ab</p>"])
+    def test_raw_html_is_kept_but_for_lone_surrogates(self, html: str) -> None:
+        """Lone surrogates are dropped from the raw HTML; any other text is kept as it is."""
+        raw = article_from_seed(_seed(html), via="s").raw_html
+        assert raw == "".join(c for c in html if not "\ud800" <= c <= "\udfff")

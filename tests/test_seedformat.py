@@ -328,3 +328,15 @@ class TestMalformed:
         assert _reason(MIRROR.replace("### 传金正恩将访俄", "###")) == (
             "neither feed-archive nor mirror format"
         )
+
+
+class TestLineStripping:
+    def test_header_and_footer_lines_are_read_stripped_and_the_html_as_written(self) -> None:
+        """Whitespace and BOMs around the format's lines do not count; the HTML's own do."""
+        text = (
+            " \ufeff### Title \n\n ---  \nnav\n  <p>\n    x\n  </p>  \n\t---\n\n"
+            " \u3000原文链接：https://x.org/a \n\n"
+        )
+        doc = parse_seed(text, path="m.txt")
+        assert (doc.title, doc.url, doc.format) == ("Title", "https://x.org/a", "mirror")
+        assert doc.html == "<p>\n    x\n  </p>"

@@ -55,6 +55,7 @@ _A = TypeVar("_A", U64, U32)
 _FMIX64: Final = (33, 0xFF51AFD7ED558CCD, 33, 0xC4CEB9FE1A85EC53, 33)
 _FMIX32: Final = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)  # datasketch's pre-mix for affine32
 _SHINGLE_KEY: Final = np.uint64(0x9E3779B97F4A7C15)  # starts the chain of a shingle's units
+_MAX_HASH: Final = 2**32 - 1  # a signature's start: any permuted hash is at most this
 
 
 def minhash_signature(units: list[str]) -> tuple[int, ...]:
@@ -63,7 +64,7 @@ def minhash_signature(units: list[str]) -> tuple[int, ...]:
         return ()
     hashes = _fmix(shingle_hashes(units), _FMIX32)
     a, b = _permutations()
-    signature = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+    signature = np.full(NUM_PERM, _MAX_HASH, dtype=np.uint32)
     for start in range(0, len(hashes), PERMUTE_ROWS):
         permuted = a[:, np.newaxis] * hashes[np.newaxis, start : start + PERMUTE_ROWS]
         permuted += b[:, np.newaxis]
@@ -81,9 +82,10 @@ def shingle_hashes(units: list[str]) -> U32:
     count = len(ids) - SHINGLE_SIZE + 1
     if count <= 0:
         return np.zeros(0, dtype=np.uint32)
-    chained = np.full(count, _SHINGLE_KEY, dtype=np.uint64)
-    for offset in range(SHINGLE_SIZE):
-        chained = _fmix(chained ^ ids[offset : offset + count], _FMIX64)
+    chained = _fmix(ids[:count] ^ _SHINGLE_KEY, _FMIX64)
+    for offset in range(1, SHINGLE_SIZE):
+        chained ^= ids[offset : offset + count]
+        _fmix(chained, _FMIX64)
     return (chained >> np.uint64(32)).astype(np.uint32)
 
 
@@ -100,13 +102,15 @@ def unit_hashes(units: list[str]) -> U64:
     code_points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     ends = np.flatnonzero(code_points == 0)
     starts = np.concatenate(([0], ends[:-1] + 1))
-    positions = np.arange(len(code_points)) - np.repeat(starts, ends - starts + 1)
-    mixed = _fmix(
-        (code_points.astype(np.uint64) << np.uint64(32)) | positions.astype(np.uint64), _FMIX64
-    )
+    lengths = ends - starts
+    positions = np.arange(len(code_points)) - np.repeat(starts, lengths + 1)
+    mixed = code_points.astype(np.uint64) << np.uint64(32)
+    mixed |= positions.astype(np.uint64)
+    _fmix(mixed, _FMIX64)
     mixed[ends] = 0  # the NULs
     summed: U64 = np.add.reduceat(mixed, starts)
-    return _fmix(summed ^ (ends - starts).astype(np.uint64), _FMIX64)
+    summed ^= lengths.astype(np.uint64)
+    return _fmix(summed, _FMIX64)
 
 
 def pack_signature(values: tuple[int, ...]) -> bytes:
@@ -149,11 +153,15 @@ def _permutations() -> tuple[U32, U32]:
 
 
 def _fmix(values: _A, constants: tuple[int, int, int, int, int]) -> _A:
-    """Apply a MurmurHash3 finaliser elementwise; multiplication wraps, as intended."""
-    shift1, mult1, shift2, mult2, shift3 = constants
+    """Apply a MurmurHash3 finaliser elementwise, in place; multiplication wraps, as intended.
+
+    Returns `values`. In place, as every caller owns its array: three temporary arrays, not 8.
+    """
     kind = values.dtype.type
-    values = values ^ (values >> kind(shift1))
-    values = values * kind(mult1)
-    values = values ^ (values >> kind(shift2))
-    values = values * kind(mult2)
-    return values ^ (values >> kind(shift3))
+    shift1, mult1, shift2, mult2, shift3 = map(kind, constants)
+    values ^= values >> shift1
+    values *= mult1
+    values ^= values >> shift2
+    values *= mult2
+    values ^= values >> shift3
+    return values

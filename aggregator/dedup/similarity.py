@@ -16,12 +16,12 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final, Protocol
 
-from aggregator.textfold import scan_tokens
+from aggregator.textfold import TOKEN_RE
 
 # How much of the body counts as the lead: a CJK character is one unit and a word two, so the
 # lead is three or four sentences in either script.
@@ -35,6 +35,7 @@ FULL_OVERLAP: Final = 0.12
 MAX_LEAD_DATES: Final = 3  # days named in a lead that count (the first ones)
 DATE_DECAY_PER_DAY: Final = 0.25  # date agreement for leads whose days differ by one
 MIN_NUMBER_DIGITS: Final = 2  # "3" is noise, "122" (mm shells) or "2023" may be evidence
+THOUSANDS_SEPARATOR_RE: Final = re.compile(r",(?=\d{3}(?!\d))")
 
 # Characters that glue Chinese sentences together rather than carry their subject; a bigram
 # containing one is dropped ("的武", "已抵").
@@ -80,14 +81,14 @@ class StoryScore:
 def lead_end(folded_text: str, *, units: int = LEAD_UNITS) -> int:
     """Return where the lead of `folded_text` ends: after `units` (CJK chars, words x2)."""
     used = 0
-    for run, is_cjk_run, start in scan_tokens(folded_text):
-        if is_cjk_run:
-            take = min(len(run), units - used)
+    for token in TOKEN_RE.finditer(folded_text):
+        if token.lastgroup == "cjk":
+            take = min(token.end() - token.start(), units - used)
             used += take
-            end = start + take
+            end = token.start() + take
         else:
             used += WORD_UNITS
-            end = start + len(run)
+            end = token.end()
         if used >= units:
             return end
     return len(folded_text)
@@ -96,18 +97,20 @@ def lead_end(folded_text: str, *, units: int = LEAD_UNITS) -> int:
 def story_terms(folded_text: str) -> list[str]:
     """Cut folded text into story terms: CJK character bigrams, Latin words, numbers."""
     terms: list[str] = []
-    for run, is_cjk_run, _ in scan_tokens(folded_text):
-        if is_cjk_run:
-            terms.extend(_cjk_bigrams(run))
-        elif _is_term_word(run):
-            terms.append(_term_word(run))
+    for cjk_run, word in TOKEN_RE.findall(folded_text):
+        if cjk_run:
+            terms.extend(_cjk_bigrams(cjk_run))
+        elif _is_term_word(word):
+            terms.append(_term_word(word))
     return terms
 
 
-def _cjk_bigrams(run: str) -> Iterable[str]:
-    for first, second in itertools.pairwise(run):
-        if first not in CJK_FUNCTION_CHARS and second not in CJK_FUNCTION_CHARS:
-            yield first + second
+def _cjk_bigrams(run: str) -> list[str]:
+    return [
+        first + second
+        for first, second in itertools.pairwise(run)
+        if first not in CJK_FUNCTION_CHARS and second not in CJK_FUNCTION_CHARS
+    ]
 
 
 def _is_term_word(word: str) -> bool:
@@ -119,7 +122,7 @@ def _is_term_word(word: str) -> bool:
 def _term_word(word: str) -> str:
     """Drop thousands separators and a possessive: "2,000" -> "2000", "korea's" -> "korea"."""
     if word[0].isdigit():
-        return re.sub(r",(?=\d{3}(?!\d))", "", word)
+        return THOUSANDS_SEPARATOR_RE.sub("", word)
     return word.replace("’", "'").removesuffix("'s")
 
 

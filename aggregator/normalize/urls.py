@@ -6,6 +6,7 @@ percent-encoding normalized. Pure.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -103,21 +104,30 @@ def _is_tracking(key: str) -> bool:
 
 def _normalize_percent(text: str, safe: frozenset[str]) -> str:
     """Percent-encode what `safe` does not allow, upper-case escapes, decode unreserved ones."""
-    out: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "%" and PERCENT_RE.match(text, index):
-            decoded = chr(int(text[index + 1 : index + 3], 16))
-            out.append(decoded if decoded in UNRESERVED else text[index : index + 3].upper())
-            index += 3
-            continue
-        if char in safe:
-            out.append(char)
-        else:
-            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
-        index += 1
-    return "".join(out)
+    return _to_normalize(safe).sub(_normalized, text)
+
+
+@functools.cache
+def _to_normalize(safe: frozenset[str]) -> re.Pattern[str]:
+    """What _normalize_percent changes: a "%" with or without an escape after it, and each
+    character `safe` does not allow ("%" never is).
+
+    The upper-case escape of a byte from 0x80 up is left out: it stands for part of a UTF-8
+    character, never an unreserved one, so it is kept as written. Most escapes in URLs are
+    these; a URL without any other has no match, and the regex scans it in C.
+    """
+    allowed = "".join(map(re.escape, sorted(safe)))
+    return re.compile(f"%(?![89A-F][0-9A-F])(?:[0-9A-Fa-f]{{2}})?|[^{allowed}%]")
+
+
+def _normalized(match: re.Match[str]) -> str:
+    token = match[0]
+    if token == "%":
+        return "%25"  # no escape follows
+    if token[0] == "%":
+        decoded = chr(int(token[1:], 16))
+        return decoded if decoded in UNRESERVED else token.upper()
+    return "".join(f"%{byte:02X}" for byte in token.encode("utf-8", "surrogatepass"))
 
 
 def _percent_decode(text: str) -> str:

@@ -53,7 +53,7 @@ def parse_seed(text: str, *, path: str) -> SeedDoc:
     first = lines.next_content(0)
     if first is None:
         raise SeedFormatError(path, "empty file")
-    head = lines.stripped[first]
+    head = lines.stripped(first)
     stamp_line = STAMP_LINE_RE.match(head)
     if stamp_line and stamp_line.group("value")[:1].isdigit():
         return _parse_archive(lines, first, path=path)
@@ -65,22 +65,32 @@ def parse_seed(text: str, *, path: str) -> SeedDoc:
 
 
 class _Lines:
-    """The file's lines as written (for the HTML) and stripped (to recognise header lines)."""
+    """The file's lines as written (for the HTML) and stripped (to recognise header lines).
+
+    A line is stripped when first asked for: the format reads a few lines at either end, and
+    the HTML between them is passed on as written.
+    """
 
     def __init__(self, text: str) -> None:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         self.raw = text.split("\n")
-        self.stripped = [line.strip().lstrip("\ufeff").strip() for line in self.raw]
+        self._stripped: list[str | None] = [None] * len(self.raw)
+
+    def stripped(self, index: int) -> str:
+        line = self._stripped[index]
+        if line is None:
+            line = self._stripped[index] = self.raw[index].strip().lstrip("\ufeff").strip()
+        return line
 
     def next_content(self, start: int) -> int | None:
-        for index in range(start, len(self.stripped)):
-            if self.stripped[index]:
+        for index in range(start, len(self.raw)):
+            if self.stripped(index):
                 return index
         return None
 
     def previous_content(self, before: int) -> int | None:
         for index in range(before - 1, -1, -1):
-            if self.stripped[index]:
+            if self.stripped(index):
                 return index
         return None
 
@@ -91,15 +101,15 @@ class _Lines:
 def _parse_archive(lines: _Lines, first: int, *, path: str) -> SeedDoc:
     stamp: datetime | None = None
     link_at = first
-    if stamp_line := STAMP_LINE_RE.match(lines.stripped[first]):
+    if stamp_line := STAMP_LINE_RE.match(lines.stripped(first)):
         after_stamp = lines.next_content(first + 1)
         if after_stamp is None:
             raise SeedFormatError(path, "truncated: feed archive ends after line 1")
         stamp = _parse_stamp(stamp_line.group("value"), path=path)
         link_at = after_stamp
-    link = LINK_LINE_RE.match(lines.stripped[link_at])
+    link = LINK_LINE_RE.match(lines.stripped(link_at))
     if link is None:
-        if lines.stripped[link_at].startswith("[") and lines.next_content(link_at + 1) is None:
+        if lines.stripped(link_at).startswith("[") and lines.next_content(link_at + 1) is None:
             raise SeedFormatError(path, "truncated: feed archive ends inside line 2")
         raise SeedFormatError(path, "feed archive: line 2 is not a [title](url) link")
     url = _checked_url(link.group("url"), path=path)
@@ -109,9 +119,9 @@ def _parse_archive(lines: _Lines, first: int, *, path: str) -> SeedDoc:
     if rule_at is None:
         raise SeedFormatError(path, "truncated: feed archive ends after the [title](url) line")
     body_start = rule_at + 1
-    if not RULE_RE.match(lines.stripped[rule_at]):
+    if not RULE_RE.match(lines.stripped(rule_at)):
         # Some archivers omit the rule; HTML right after the link is still unambiguous.
-        if not lines.stripped[rule_at].startswith("<"):
+        if not lines.stripped(rule_at).startswith("<"):
             raise SeedFormatError(path, "feed archive: line 3 is not a ------ rule")
         body_start = rule_at
     html = lines.joined(body_start, len(lines.raw))
@@ -151,13 +161,13 @@ def _parse_stamp(value: str, *, path: str) -> datetime:
 
 
 def _parse_mirror(lines: _Lines, first: int, *, path: str) -> SeedDoc:
-    heading = HEADING_RE.match(lines.stripped[first])
+    heading = HEADING_RE.match(lines.stripped(first))
     assert heading is not None  # parse_seed only calls us on a heading line
     title = _unescape_markdown(heading.group("title")).strip()
 
     url_text, footer_at = _footer_url(lines)
     if url_text is None:
-        if not any(RULE_RE.match(line) for line in lines.stripped[first:]):
+        if not any(RULE_RE.match(lines.stripped(i)) for i in range(first, len(lines.raw))):
             raise SeedFormatError(path, "neither feed-archive nor mirror format")
         raise SeedFormatError(
             path, "truncated: mirror page does not end with a 原文链接 footer line"
@@ -166,7 +176,7 @@ def _parse_mirror(lines: _Lines, first: int, *, path: str) -> SeedDoc:
 
     start = _skip_rule(lines, first + 1, step=1)
     stop = _skip_rule(lines, footer_at - 1, step=-1) + 1
-    if start < stop and not lines.stripped[start].startswith("<"):
+    if start < stop and not lines.stripped(start).startswith("<"):
         start += 1  # the mirror's navigation line, not article content
     html = lines.joined(start, stop) if start < stop else ""
     if not html:
@@ -176,17 +186,17 @@ def _parse_mirror(lines: _Lines, first: int, *, path: str) -> SeedDoc:
 
 def _footer_url(lines: _Lines) -> tuple[str | None, int]:
     """Return the footer's URL text (None when there is no footer) and its first line."""
-    last = lines.previous_content(len(lines.stripped))
+    last = lines.previous_content(len(lines.raw))
     if last is None:
         return None, 0
-    if footer := FOOTER_RE.match(lines.stripped[last]):
+    if footer := FOOTER_RE.match(lines.stripped(last)):
         url = footer.group("url")
         return (_link_target(url) if url else None), last
     # Variant: the label on one line, the bare URL alone on the next.
     before = lines.previous_content(last)
-    label = FOOTER_RE.match(lines.stripped[before]) if before is not None else None
+    label = FOOTER_RE.match(lines.stripped(before)) if before is not None else None
     if before is not None and label and not label.group("url"):
-        return _link_target(lines.stripped[last]), before
+        return _link_target(lines.stripped(last)), before
     return None, last
 
 
@@ -194,11 +204,11 @@ def _skip_rule(lines: _Lines, index: int, *, step: int) -> int:
     """From `index`, walk past blank lines, one --- rule, and blank lines again."""
 
     def blank(i: int) -> bool:
-        return 0 <= i < len(lines.stripped) and not lines.stripped[i]
+        return 0 <= i < len(lines.raw) and not lines.stripped(i)
 
     while blank(index):
         index += step
-    if 0 <= index < len(lines.stripped) and RULE_RE.match(lines.stripped[index]):
+    if 0 <= index < len(lines.raw) and RULE_RE.match(lines.stripped(index)):
         index += step
     while blank(index):
         index += step

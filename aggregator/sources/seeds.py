@@ -15,10 +15,10 @@ from __future__ import annotations
 import codecs
 import logging
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import charset_normalizer
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_SEED_BYTES = 5 * 1024 * 1024
 # Text files hold next to no control characters other than tab and line ends.
-CONTROL_CHAR_RE = re.compile("[\x00-\x08\x0e-\x1f]")
+CONTROL_CHARS = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
 MAX_CONTROL_SHARE = 0.01
 UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -100,12 +100,26 @@ def read_seed(path: Path) -> SeedDoc:
     """
     try:
         with path.open("rb") as fh:
-            data = fh.read(MAX_SEED_BYTES + 1)
+            data = _read_capped(fh, MAX_SEED_BYTES + 1)
     except OSError as exc:
         raise SeedFormatError(path, f"cannot read: {exc.strerror or exc}") from exc
     if len(data) > MAX_SEED_BYTES:
         raise SeedFormatError(path, f"too large: over {MAX_SEED_BYTES} bytes")
     return parse_seed(_decode(data, path=path), path=str(path))
+
+
+def _read_capped(fh: BinaryIO, limit: int) -> bytes:
+    """Read at most `limit` bytes of `fh`.
+
+    read(limit) would allocate `limit` bytes (5 MB, then given back) for every file, which
+    costs more than reading a small file: ask for its size and a byte more, and for the rest
+    only if it grew meanwhile (or is a pipe or /proc file, of size 0).
+    """
+    size = os.fstat(fh.fileno()).st_size
+    data = fh.read(min(size + 1, limit))
+    if len(data) > size:
+        data += fh.read(limit - len(data))
+    return data
 
 
 def _decode(data: bytes, *, path: Path) -> str:
@@ -116,9 +130,17 @@ def _decode(data: bytes, *, path: Path) -> str:
     if text is None:
         reason = "binary file" if b"\x00" in data else "not UTF-8, and no other encoding fits"
         raise SeedFormatError(path, reason)
-    if "\x00" in text or len(CONTROL_CHAR_RE.findall(text)) > len(text) * MAX_CONTROL_SHARE:
+    if "\x00" in text or _count_control_chars(text) > len(text) * MAX_CONTROL_SHARE:
         raise SeedFormatError(path, "binary file")
     return text
+
+
+def _count_control_chars(text: str) -> int:
+    # In UTF-8 an ASCII character is its own byte and any other takes bytes from 0x80 up, so
+    # the control bytes are the control characters: bytes.translate counts them in C, in a
+    # third of the time of a regex over the text.
+    encoded = text.encode("utf-8", "surrogatepass")
+    return len(encoded) - len(encoded.translate(None, CONTROL_CHARS))
 
 
 def _decode_bom(data: bytes) -> str | None:
