@@ -18,7 +18,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import TYPE_CHECKING, TypeVar
 
@@ -336,22 +336,10 @@ def decide_pending(
     done = 0
     for part in _batched(urls, BATCH):
         found = store.get_fingerprints(part)
-        fps = [dedup.fingerprint_from_dict(found[url]) for url in part]
-        index.expect(fps)
-        with store.transaction():
-            for fp in fps:
-                decision = index.assign(fp)
-                is_new = decision.level == "new"
-                _touch_story(store, decision.story_id, fp.published, is_new_story=is_new, now=now)
-                store.decide(fp.url, decision)
-                index.add(fp, decision.story_id, founds=is_new)
-                log.debug(
-                    "article.decided url=%r story=%s level=%s score=%.3f",
-                    fp.url,
-                    decision.story_id,
-                    decision.level,
-                    decision.score,
-                )
+        for fps in _within(
+            [dedup.fingerprint_from_dict(found[url]) for url in part], cfg.dedup.window
+        ):
+            _decide(store, index, fps, now=now)
         done += len(part)
         if progress is not None:
             progress(done, len(urls))
@@ -359,6 +347,40 @@ def decide_pending(
         store.put_doc_freqs(index.changed_doc_freqs())
         store.put_meta(DERIVED_KEY, _derived_marker(index.bands))
     return len(urls)
+
+
+def _within(fps: list[dedup.Fingerprint], span: timedelta) -> Iterator[list[dedup.Fingerprint]]:
+    """`fps` (earliest published first) in runs published within `span` of their first: the
+    index holds the articles around one run at a time, not around all of them."""
+    run: list[dedup.Fingerprint] = []
+    for fp in fps:
+        if run and fp.published - run[0].published > span:
+            yield run
+            run = []
+        run.append(fp)
+    if run:
+        yield run
+
+
+def _decide(
+    store: Store, index: dedup.StoryIndex, fps: list[dedup.Fingerprint], *, now: datetime
+) -> None:
+    """Decide the stories of `fps` in one transaction, in order."""
+    index.expect(fps)
+    with store.transaction():
+        for fp in fps:
+            decision = index.assign(fp)
+            is_new = decision.level == "new"
+            _touch_story(store, decision.story_id, fp.published, is_new_story=is_new, now=now)
+            store.decide(fp.url, decision)
+            index.add(fp, decision.story_id, founds=is_new)
+            log.debug(
+                "article.decided url=%r story=%s level=%s score=%.3f",
+                fp.url,
+                decision.story_id,
+                decision.level,
+                decision.score,
+            )
 
 
 def _touch_story(

@@ -143,6 +143,22 @@ class Fingerprint:
     version: int = FINGERPRINT_VERSION
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Held:
+    """What the index keeps of an article in its window: level 3 scores candidates by
+    publication time and named days, and their terms are in its TermIndex (as ids)."""
+
+    source: str
+    published: datetime
+    dates: tuple[date, ...]
+    terms: tuple[str, ...] = ()  # filled only for a candidate being explained (shared terms)
+    title_terms: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, fp: Fingerprint) -> Held:
+        return cls(source=fp.source, published=fp.published, dates=fp.dates)
+
+
 def fingerprint(doc: DedupDoc) -> Fingerprint:
     """Compute the fingerprint of `doc`."""
     folded_title = fold(doc.title)
@@ -248,12 +264,12 @@ class StoryIndex:
         self._lookup: Lookup = MemoryLookup() if lookup is None else lookup
         self._n_docs = n_docs
         self._counted_elsewhere = n_docs > 0  # else nothing is counted but here
-        self._fingerprints: dict[str, Fingerprint] = {}  # the window
+        self._held: dict[str, Held] = {}  # the window; their terms are in self._terms
         self._story_of: dict[str, StoryId] = {}
         self._terms = TermIndex()
         # Earliest and latest publication of each story's members.
         self._span: dict[StoryId, tuple[datetime, datetime]] = {}
-        self._held: tuple[datetime, datetime] | None = None  # the window loaded, if any
+        self._covered: tuple[datetime, datetime] | None = None  # the window loaded, if any
 
     def __len__(self) -> int:
         """How many decided articles the index decides against (not only those held)."""
@@ -279,21 +295,21 @@ class StoryIndex:
             return
         first = min(fp.published for fp in fps) - self._cfg.window
         last = max(fp.published for fp in fps) + self._cfg.window
-        for url in [u for u, fp in self._fingerprints.items() if not first <= fp.published <= last]:
+        for url in [u for u, h in self._held.items() if not first <= h.published <= last]:
             self._let_go(url)
         loaded = [
             pair
-            for start, end in _missing((first, last), self._held)
+            for start, end in _missing((first, last), self._covered)
             for pair in self._lookup.between(start, end)
-            if pair[0].url not in self._fingerprints
+            if pair[0].url not in self._held
         ]
-        self._held = (first, last)
+        self._covered = (first, last)
         self._learn(fp for fp, _ in loaded)
         self._learn(fps)
         unknown = {story_id for _, story_id in loaded if story_id not in self._span}
         self._span.update(self._lookup.spans(sorted(unknown)))
         for fp, story_id in loaded:
-            self._fingerprints[fp.url] = fp
+            self._held[fp.url] = Held.of(fp)
             self._story_of[fp.url] = story_id
         self._terms.add_many(
             [(fp.url, fp.terms, fp.title_terms, fp.published) for fp, _ in loaded], counted=False
@@ -313,7 +329,7 @@ class StoryIndex:
     def replace(self, old: Fingerprint, new: Fingerprint, story_id: StoryId) -> None:
         """Put `new`, a newer version of a decided article, in place of `old` (its story kept)."""
         self._learn([old, new])
-        if old.url in self._fingerprints:
+        if old.url in self._held:
             self._let_go(old.url, counted=True)
         else:
             self._terms.discount(old.terms)
@@ -345,7 +361,7 @@ class StoryIndex:
             a, b, doc_freq=self._terms.doc_freq, n_docs=len(self), window=self._cfg.window
         )
 
-    def story_bar(self, a: Fingerprint, b: Fingerprint) -> float:
+    def story_bar(self, a: Fingerprint, b: Fingerprint | Held) -> float:
         """The level-3 score `a` and `b` need to join: higher for two pieces of one outlet."""
         if _outlet(a) == _outlet(b):
             return 1 - (1 - self._cfg.story) * SAME_OUTLET_SHARE
@@ -403,7 +419,7 @@ class StoryIndex:
                 continue  # the bar is at least `story`
             if not self._fits_story(fp, self._story_of[url]):
                 continue
-            other = self._fingerprints[url]
+            other = self._held[url]
             scored = story_score(fp, other, overlap=overlap, window=self._cfg.window)
             if scored.score >= self.story_bar(fp, other) and (
                 best is None or (scored.score, url) > best[:2]
@@ -412,7 +428,7 @@ class StoryIndex:
         if best is None:
             return None
         score, url, scored = best
-        winner = self._fingerprints[url]
+        winner = self._held_features(url)
         shared = shared_terms(fp, winner, self._terms.doc_freq, len(self))
         evidence = describe_score(replace(scored, shared=shared), bar=self.story_bar(fp, winner))
         return _decision(url, self._story_of[url], "same_story", score, evidence)
@@ -431,16 +447,21 @@ class StoryIndex:
             ordered = sorted(unknown)
             self._terms.learn_doc_freqs(self._lookup.doc_freqs(ordered), ordered)
 
+    def _held_features(self, url: str) -> Held:
+        """The held article at `url` with its terms, read back from the TermIndex."""
+        terms, title_terms = self._terms.terms_of(url)
+        return replace(self._held[url], terms=terms, title_terms=title_terms)
+
     def _hold(self, fp: Fingerprint, story_id: StoryId, *, counted: bool) -> None:
-        if fp.url in self._fingerprints:
+        if fp.url in self._held:
             self._let_go(fp.url, counted=counted)
-        self._fingerprints[fp.url] = fp
+        self._held[fp.url] = Held.of(fp)
         self._story_of[fp.url] = story_id
         self._terms.add(fp.url, fp.terms, fp.title_terms, fp.published, counted=counted)
 
     def _let_go(self, url: str, *, counted: bool = False) -> None:
         """Stop holding `url`; `counted`: also take it out of the document frequencies."""
-        del self._fingerprints[url]
+        del self._held[url]
         del self._story_of[url]
         self._terms.remove(url, counted=counted)
 
@@ -518,7 +539,7 @@ def _widened(span: tuple[datetime, datetime] | None, moment: datetime) -> tuple[
     return min(span[0], moment), max(span[1], moment)
 
 
-def _outlet(fp: Fingerprint) -> str:
+def _outlet(fp: Fingerprint | Held) -> str:
     return fp.source.strip().casefold()
 
 

@@ -105,10 +105,15 @@ class _Column(Generic[T]):
 
 
 class _Vocabulary(dict[str, int]):
-    """Term -> id; looking up an unknown term gives it the next id."""
+    """Term -> id; looking up an unknown term gives it the next id. `terms` is id -> term."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terms: list[str] = []
 
     def __missing__(self, term: str) -> int:
         self[term] = term_id = len(self)
+        self.terms.append(term)
         return term_id
 
 
@@ -181,6 +186,15 @@ class TermIndex:
 
     def __contains__(self, url: object) -> bool:
         return url in self._doc_of
+
+    def terms_of(self, url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The terms and title terms of the indexed article at `url`, in the order added."""
+        doc = self._doc_of[url]
+        start = int(self._start.data[doc])
+        end = start + int(self._count.data[doc])
+        terms = [self._vocabulary.terms[t] for t in self._terms.data[start:end].tolist()]
+        in_title = self._in_title.data[start:end].tolist()
+        return tuple(terms), tuple(t for t, title in zip(terms, in_title, strict=True) if title)
 
     def unknown_terms(self, terms: Iterable[str]) -> set[str]:
         """Those of `terms` whose document frequency the index does not know yet."""
