@@ -4,19 +4,52 @@ from __future__ import annotations
 
 import functools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Tag
+from bs4.element import PreformattedString
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregator.clean import clean_html, summarize
-from aggregator.clean.layout import is_cjk, squeeze_whitespace
-from aggregator.clean.parse import parse_html
-from aggregator.clean.serialize import html_of_contents
-from aggregator.clean.urls import largest_candidate, unproxied_image_url
+from aggregator.clean import _prepare_markup, _sanitize, clean_html, summarize
+from aggregator.clean.dom import (
+    SEAM,
+    Element,
+    descendants,
+    is_gone,
+    remove,
+    short_text,
+    short_texts,
+)
+from aggregator.clean.layout import _CJK, is_cjk, squeeze_whitespace
+from aggregator.clean.parse import _REFUSED_RE, parse_body
+from aggregator.clean.render import render
+from aggregator.clean.rules import (
+    BEACON_URL_RE,
+    DATE_EVIDENCE_RE,
+    DATE_TOKEN_RE,
+    DATELINE_MAX_CHARS,
+    DATELINE_REST_RE,
+    FOOTER_URL_RE,
+    IMAGE_SCHEMES,
+    LINK_SCHEMES,
+    SHARE_LINK_RE,
+    GatedPattern,
+)
+from aggregator.clean.tree import is_dateline
+from aggregator.clean.urls import (
+    _descriptor_width,
+    _may_be_proxied,
+    _proxy_target,
+    absolute_url,
+    largest_candidate,
+    resolved_url,
+    srcset_candidates,
+    unproxied_image_url,
+)
 from aggregator.records import CleanBody
 from tests.conftest import SAMPLE_SEEDS
 from tests.hostile import HOSTILE_VECTORS, assert_inert
@@ -630,93 +663,182 @@ def bs4_tree(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml", multi_valued_attributes=None)
 
 
-def tree_shape(soup: BeautifulSoup) -> list[tuple[object, ...]]:
-    """Every node of `soup` with its class, name or text, attributes and links, by position."""
-    nodes = [soup, *soup.descendants]
-    position = {id(node): index for index, node in enumerate(nodes)}
+# What the rules read of a tree, in document order: ("<", name, attributes), (">",) at the
+# end of an element, ("text", piece), and "|" where a comment, doctype or instruction kept
+# the text on either side apart. (BeautifulSoup, which clean ran on before, is the reference.)
+Piece = tuple[object, ...]
+_BOOLEAN_VALUES = {"checked", "compact", "declare", "defer", "disabled", "ismap", "multiple"}
+_BOOLEAN_VALUES |= {"nohref", "noresize", "noshade", "nowrap", "readonly", "selected"}
 
-    def at(node: object) -> int | None:
-        return None if node is None else position.get(id(node), -1)
 
-    shape: list[tuple[object, ...]] = []
-    for node in nodes:
-        links = tuple(
-            at(getattr(node, link))
-            for link in (
-                "parent",
-                "next_element",
-                "previous_element",
-                "next_sibling",
-                "previous_sibling",
-            )
+def _name(name: str) -> str:
+    """A name as the event-built tree spells it (lxml refuses `:` and more in names)."""
+    name = re.sub(r"[^\w.-]", "_", name)
+    return name if name[:1].isalpha() or name[:1] == "_" else f"_{name}"
+
+
+def _attributes(items: object) -> tuple[tuple[str, str], ...]:
+    """Attributes by spelling, a boolean one's value left out (libxml2 fills it in), and
+    without the characters lxml refuses (clean drops those: see parse._REFUSED_RE)."""
+    pairs = dict(items)  # type: ignore[call-overload]
+    return tuple(
+        sorted(
+            (_name(str(key)), "" if key in _BOOLEAN_VALUES else _REFUSED_RE.sub("", str(value)))
+            for key, value in pairs.items()
         )
-        if isinstance(node, Tag):
-            fields = (
-                node.name,
-                type(node.attrs).__name__,
-                list(node.attrs.items()),
-                [at(child) for child in node.contents],
-                node.can_be_empty_element,
-                node.hidden,
-                node.prefix,
-                node.namespace,
-                node.interesting_string_types,
-                node.preserve_whitespace_tags,
-                node.cdata_list_attributes,
-                node._namespaces,  # part of the tree bs4 builds
-            )
-        else:
-            fields = (str(node),)
-        shape.append((type(node).__name__, *fields, *links))
-    return shape
+    )
+
+
+def _text(text: str, preserve: bool) -> Piece | None:
+    """A text piece, whitespace-only ones as bs4 kept them (one space or line break)."""
+    text = _REFUSED_RE.sub("", text)
+    if not text:
+        return None
+    if not preserve and not text.strip(" \n\t\x0c\r"):
+        text = "\n" if "\n" in text else " "
+    return ("text", text)
+
+
+def _normalized(found: list[Piece | None]) -> list[Piece]:
+    """Keep a "|" only between two text pieces (elsewhere it keeps nothing apart)."""
+    pieces = [piece for piece in found if piece is not None]
+    out: list[Piece] = []
+    for index, piece in enumerate(pieces):
+        if piece == ("|",):
+            after = next((p for p in pieces[index + 1 :] if p != ("|",)), None)
+            if not out or out[-1][0] != "text" or after is None or after[0] != "text":
+                continue  # at an edge, or after another "|"
+        out.append(piece)
+    return out
+
+
+def bs4_pieces(markup: str) -> list[Piece]:
+    soup = bs4_tree(markup)
+    pieces: list[Piece | None] = []
+
+    def walk(tag: Tag, preserve: bool) -> None:
+        for node in tag.contents:
+            if isinstance(node, Tag):
+                pieces.append(("<", _name(node.name), _attributes(node.attrs.items())))
+                walk(node, preserve or node.name in ("pre", "textarea"))
+                pieces.append((">",))
+            elif isinstance(node, PreformattedString):
+                pieces.append(("|",))
+            else:
+                pieces.append(_text(str(node), preserve))
+
+    walk(soup.body or soup, False)
+    return _normalized(pieces)
+
+
+def lxml_pieces(markup: str) -> list[Piece]:
+    pieces: list[Piece | None] = []
+
+    def walk(element: Element, preserve: bool) -> None:
+        if element.text:
+            pieces.append(_text(element.text, preserve))
+        for child in element:
+            if child.tag == SEAM:
+                pieces.append(("|",))
+            else:
+                pieces.append(("<", _name(child.tag), _attributes(child.items())))
+                walk(child, preserve or child.tag in ("pre", "textarea"))
+                pieces.append((">",))
+            if child.tail:
+                pieces.append(_text(child.tail, preserve))
+
+    walk(parse_body(markup), False)
+    return _normalized(pieces)
+
+
+# render never meets these (drop_junk removes them); bs4 wrote their text unescaped.
+RAW_TEXT_TAGS = ("script", "style")
+
+
+def rendered(markup: str) -> str:
+    """render's markup of the tree of `markup`, with no script or style."""
+    root = parse_body(markup)
+    for element in descendants(root, RAW_TEXT_TAGS):
+        if not is_gone(element):
+            remove(element)
+    return render(root)[0]
+
+
+def old_serializer_output(markup: str) -> str:
+    """What clean sanitized when it ran on bs4, for a tree no pass has edited: the body's
+    markup (comments out, whitespace squeezed outside <pre>) as bs4 wrote it."""
+    body = bs4_tree(markup).body
+    if body is None:
+        return ""
+    for raw_text in body.find_all(RAW_TEXT_TAGS):
+        raw_text.decompose()
+    for tag in body.find_all(True):
+        tag.attrs = {key: _REFUSED_RE.sub("", value) for key, value in tag.attrs.items()}
+    for string in list(body.find_all(string=True)):
+        text = _REFUSED_RE.sub("", string)
+        if isinstance(string, PreformattedString) or not text:
+            string.extract()
+            continue
+        if string.find_parent("pre") is None:
+            text = squeeze_whitespace(text)
+        if text != string:
+            string.replace_with(text)
+    return body.decode_contents()
 
 
 fast_path_inputs = pytest.mark.parametrize(
     "html",
     [*TRICKY_MARKUP, *HOSTILE_VECTORS, *(split_seed(path)[0] for path in SAMPLE_SEEDS)],
 )
+random_markup = st.lists(
+    st.sampled_from(
+        [
+            *("<p>", "</p>", "<b>", "</b>", "<pre>", "</pre>", "<rt>", "<!--", "-->"),
+            *("<br>", "<a href='x'>", "</a>", "<img src=a>", " ", "\n", "\t", "x", "中"),
+            *("&", '"', "<!DOCTYPE x>", "<?p?>", "<script>", "</script>", "'", "</ſx>"),
+            *("<input checked>", "<o:p>", "</html>", "<td>", "<table>", "<div>", "</div>"),
+        ]
+    )
+    | st.text(max_size=3),
+    max_size=40,
+).map("".join)
 
 
 class TestFastPaths:
-    """clean's own parser, serializer and whitespace rule give exactly what bs4 and the slow
-    rules give: output stays byte-identical whatever the speed-ups."""
+    """clean's parser, writer and shortcuts give exactly what clean gave when it ran on bs4 and
+    on the plain rules: output stays byte-identical whatever the speed-ups."""
 
     @fast_path_inputs
     def test_parse_builds_the_tree_beautifulsoup_builds(self, html: str) -> None:
-        """parse_html's tree matches BeautifulSoup(html, "lxml") node for node, links included."""
-        markup = "<body>" + html
-        assert tree_shape(parse_html(markup)) == tree_shape(bs4_tree(markup))
-
-    @fast_path_inputs
-    def test_serializer_writes_what_beautifulsoup_writes(self, html: str) -> None:
-        """html_of_contents gives decode_contents' markup, raw and after cleaning."""
-        soup = bs4_tree("<body>" + html)
-        assert html_of_contents(soup) == soup.decode_contents()
-        body = soup.body
-        if body is not None:
-            assert html_of_contents(body) == body.decode_contents()
+        """parse_body's elements and text pieces are BeautifulSoup(html, "lxml")'s body."""
+        markup = _prepare_markup(html)
+        assert lxml_pieces(markup) == bs4_pieces(markup)
 
     @settings(max_examples=300, deadline=None)
-    @given(
-        st.lists(
-            st.sampled_from(
-                [
-                    *("<p>", "</p>", "<b>", "</b>", "<pre>", "</pre>", "<rt>", "<!--", "-->"),
-                    *("<br>", "<a href='x'>", "</a>", "<img src=a>", " ", "\n", "\t", "x", "中"),
-                    *("&", '"', "<!DOCTYPE x>", "<?p?>", "<script>", "</script>", "'"),
-                    "<input checked>",
-                ]
-            )
-            | st.text(max_size=3),
-            max_size=40,
-        ).map("".join)
-    )
-    def test_parse_and_serializer_match_beautifulsoup_on_any_markup(self, html: str) -> None:
-        """Random tag soup: same tree, same markup."""
-        markup = "<body>" + html
-        soup = parse_html(markup)
-        assert tree_shape(soup) == tree_shape(bs4_tree(markup))
-        assert html_of_contents(soup) == soup.decode_contents()
+    @given(random_markup)
+    def test_parse_matches_beautifulsoup_on_any_markup(self, html: str) -> None:
+        """Random tag soup: the same elements and text pieces."""
+        markup = _prepare_markup(html)
+        assert lxml_pieces(markup) == bs4_pieces(markup)
+
+    def test_deep_nesting_is_kept_whole(self) -> None:
+        """libxml2's tree builder stops at 255 levels; the parse events go on, as bs4 did."""
+        markup = "<body>" + "<div>" * 300 + "deep" + "</div>" * 300 + "<p>after</p>"
+        assert lxml_pieces(markup) == bs4_pieces(markup)
+        assert ("text", "after") in lxml_pieces(markup)
+
+    @fast_path_inputs
+    def test_render_writes_what_beautifulsoup_wrote(self, html: str) -> None:
+        """render's markup sanitizes to what bs4's markup of the same tree sanitized to."""
+        markup = _prepare_markup(html)
+        assert _sanitize(rendered(markup)) == _sanitize(old_serializer_output(markup))
+
+    @settings(max_examples=300, deadline=None)
+    @given(random_markup)
+    def test_render_matches_beautifulsoup_on_any_markup(self, html: str) -> None:
+        """Random tag soup: the same sanitized markup."""
+        markup = _prepare_markup(html)
+        assert _sanitize(rendered(markup)) == _sanitize(old_serializer_output(markup))
 
     @settings(max_examples=500, deadline=None)
     @given(st.text(alphabet=st.sampled_from(list("ab.中。Ａ \n\t\u3000\xa0\r\x1c\u2028𠀁"))))
@@ -733,3 +855,144 @@ class TestFastPaths:
             return " "
 
         assert squeeze_whitespace(text) == re.sub(r"\s+", replace, text)
+
+
+def srcset_candidates_by_hand(srcset: str) -> list[tuple[str, float]]:
+    """The srcset reading spelt out character by character, as the spec walks it."""
+    candidates: list[tuple[str, float]] = []
+    pos, end = 0, len(srcset)
+    while pos < end:
+        while pos < end and (srcset[pos].isspace() or srcset[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < end and not srcset[pos].isspace():
+            pos += 1
+        url, descriptor = srcset[start:pos], ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            start = pos
+            while pos < end and srcset[pos] != ",":
+                pos += 1
+            descriptor = srcset[start:pos].strip()
+        if url:
+            candidates.append((url, _descriptor_width(descriptor)))
+    return candidates
+
+
+def fragments(*words: str) -> st.SearchStrategy[str]:
+    """Strings made of `words`, their pieces and case variants, and the characters that
+    IGNORECASE matches to ASCII letters."""
+    pieces = [*words, *(word.upper() for word in words), *(word[1:] for word in words)]
+    pieces += ["\u0130", "\u0131", "\u017f", "\u212a", " ", "/", ".", ":", "?", "x", "中"]
+    return st.lists(st.sampled_from(pieces), max_size=8).map("".join)
+
+
+class TestShortcuts:
+    """Each cheap first test or rewritten rule answers as the plain rule does."""
+
+    @pytest.mark.parametrize("gated", [SHARE_LINK_RE, FOOTER_URL_RE, BEACON_URL_RE])
+    def test_gated_patterns_match_as_their_pattern(self, gated: GatedPattern) -> None:
+        @settings(max_examples=400, deadline=None)
+        @given(fragments(*gated.literals, "http://", "https://", "share", "pixel.gif"))
+        def check(text: str) -> None:
+            assert (gated.search(text) is None) == (gated.pattern.search(text) is None)
+
+        check()
+
+    @settings(max_examples=1000, deadline=None)
+    @given(
+        fragments(
+            *("2023", "12/09", "18:24", "9月16日", "6 小时前", "分钟前", "星期一", "today"),
+            *("yesterday", "just now", "Sep", "updated", "UTC", "- ", "中文", "a.m."),
+            "3 hours ago",
+        )
+    )
+    def test_dateline_shortcuts_keep_the_rule(self, text: str) -> None:
+        """is_dateline's first tests only turn away texts the full rule turns away."""
+        by_rule = (
+            bool(text)
+            and len(text) <= DATELINE_MAX_CHARS
+            and DATE_EVIDENCE_RE.search(text) is not None
+            and DATELINE_REST_RE.match(DATE_TOKEN_RE.sub("", text)) is not None
+        )
+        assert is_dateline(text) == by_rule
+
+    @settings(max_examples=1000, deadline=None)
+    @given(
+        st.lists(
+            st.sampled_from(
+                [
+                    *("http://", "https://", "HTTP://", "//", "a.b", "x.org:80", "/p", "/"),
+                    *("?", "#", "q=1", "&", "%2F", "..", ".", " ", "\t", "é", "[", "]", "'"),
+                    *(";", "@", "x"),
+                ]
+            ),
+            max_size=10,
+        ).map("".join),
+        st.sampled_from(["https://example.org/a/b.html", "http://x.y/", "", "http://[::1/"]),
+    )
+    def test_finished_urls_come_back_as_urllib_gives_them(self, url: str, base: str) -> None:
+        for schemes in (LINK_SCHEMES, IMAGE_SCHEMES):
+            assert absolute_url(url, base_url=base, schemes=schemes) == resolved_url(
+                url, base_url=base, schemes=schemes
+            )
+
+    @settings(max_examples=1000, deadline=None)
+    @given(
+        st.lists(
+            st.sampled_from(["a.jpg", "x/y", ",", ", ", " ", "\t", "\u3000", "480w", "2x", "1.5x"])
+            | st.text(alphabet=",wx 1", max_size=3),
+            max_size=10,
+        ).map("".join)
+    )
+    def test_srcset_reading_matches_the_spec_walk(self, srcset: str) -> None:
+        assert srcset_candidates(srcset) == srcset_candidates_by_hand(srcset)
+
+    @settings(max_examples=1000, deadline=None)
+    @given(
+        fragments(
+            *("https://", "i0.wp.com/", "I1.WP.COM/", "images.weserv.nl/", "?url=", "&img="),
+            *("/cdn-cgi/image/w=1/", "/HTTPS:/", "ssl:", "%2F", "\t", "\n", "a.jpg", "wp.com"),
+        )
+    )
+    def test_urls_turned_away_have_no_proxy(self, url: str) -> None:
+        if not _may_be_proxied(url):
+            assert _proxy_target(url) is None
+
+    def test_is_cjk_is_the_character_class(self) -> None:
+        pattern = re.compile(_CJK)
+        for code in range(0x2D00, 0x32000, 7):
+            char = chr(code)
+            assert is_cjk(char) == (pattern.match(char) is not None), hex(code)
+
+    @seeds
+    def test_short_texts_are_short_text(self, path: Path) -> None:
+        """The one-walk texts of boilerplate are short_text's, element by element."""
+        root = parse_body(_prepare_markup(split_seed(path)[0]))
+        texts = short_texts(root, 60)
+        for element in root.iter():
+            text = texts.get(element)
+            assert (text.strip() if text is not None else None) == short_text(element, 60)
+
+    @pytest.mark.parametrize(
+        "html",
+        [
+            "<p> &#8;x&#1;&#xFFFE; y</p>",
+            '<img src="https://e.org/a.jpg" alt="a&#8;b" title="&#x1F;">',
+            "<!DOCTYPE x><p> &#8;x </p>y&#8;z",
+            '<img src="https://images.weserv.nl/?url=https://ho%08st/a.jpg">',
+        ],
+    )
+    def test_characters_lxml_refuses_are_dropped(self, html: str) -> None:
+        """Controls written as character references go, like literal ones, and never raise."""
+        body = clean(html)
+        assert not _REFUSED_RE.search(body.html + body.text + "".join(body.images))
+
+    def test_threads_each_parse_with_their_own_parser(self) -> None:
+        """clean_html may run in several threads at once (the daemon's jobs)."""
+        raw_html, url = split_seed(SAMPLE_SEEDS[0])
+        expected = clean_html(raw_html, base_url=url)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(lambda _: clean_html(raw_html, base_url=url), range(16)))
+        assert all(result == expected for result in results)

@@ -3,15 +3,23 @@
 Collapses `<picture>`/`<source>`/`srcset` to one `<img>` (the largest candidate), promotes
 lazy-load attributes, unwraps image proxies, drops tracking pixels, keeps a `<noscript>` image
 only when it is the sole copy, and removes a second size of a picture already shown.
-Pure: edits a BeautifulSoup tree in place; URL work is in clean/urls.py.
+Pure: edits the lxml tree in place (through clean/dom.py); URL work is in clean/urls.py.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from bs4 import BeautifulSoup, Tag
-
+from aggregator.clean.dom import (
+    Element,
+    descendants,
+    detach,
+    has_ancestor,
+    is_gone,
+    remove,
+    replace,
+)
 from aggregator.clean.rules import (
     BEACON_URL_RE,
     IMAGE_SCHEMES,
@@ -19,7 +27,6 @@ from aggregator.clean.rules import (
     LAZY_SRCSET_ATTRIBUTES,
     PIXEL_MAX_SIZE,
 )
-from aggregator.clean.tree import attr, find_tag, find_tags, has_ancestor, is_detached
 from aggregator.clean.urls import (
     absolute_url,
     image_identity,
@@ -30,72 +37,73 @@ from aggregator.clean.urls import (
 _KEPT_ATTRIBUTES = ("alt", "title")
 _SIZE_RE = re.compile(r"^\s*(\d{1,5})(?:\.\d+)?\s*(?:px)?\s*$", re.IGNORECASE)
 _IMG = frozenset({"img"})
-_PICTURE = frozenset({"picture"})
-_SOURCE = frozenset({"source"})
-_IMG_OR_SOURCE = frozenset({"img", "source"})
+_NOSCRIPT = frozenset({"noscript"})
+_IMAGE_TAGS = frozenset({"picture", "img", "source", "noscript"})
 _IMG_OR_NOSCRIPT = frozenset({"img", "noscript"})
 
 
-def repair_images(root: Tag, soup: BeautifulSoup, *, base_url: str) -> None:
+def repair_images(root: Element, *, base_url: str) -> None:
     """Give every image one absolute, proxy-free src; drop pixels and unusable images."""
-    for picture in find_tags(root, _PICTURE):
-        if not is_detached(picture):
-            _collapse_picture(picture, soup)
-    found = find_tags(root, _IMG_OR_SOURCE)
+    found = descendants(root, _IMAGE_TAGS)  # one search for the three steps, most times
+    pictures = [element for element in found if element.tag == "picture"]
+    if pictures:
+        for picture in pictures:
+            if not is_gone(picture):
+                _collapse_picture(picture)
+        found = descendants(root, _IMAGE_TAGS)  # moved and made images
     for source in found:
-        if source.name == "source":
-            source.decompose()
+        if source.tag == "source":
+            remove(source)
     for img in found:
-        if img.name != "img" or is_detached(img):  # (a decomposed tag's name is "")
+        if img.tag != "img":  # a source, a noscript, or gone with a source
             continue
         src = _best_source(img, base_url=base_url)
         if src is None or _is_tracking_pixel(img, src):
-            img.decompose()
+            remove(img)
             continue
-        img.attrs = _kept_attributes(img) | {"src": src}
-    _resolve_noscripts(root)
+        kept = _kept_attributes(img)
+        img.attrib.clear()
+        for name, value in (kept | {"src": src}).items():
+            img.set(name, value)
+    _resolve_noscripts([element for element in found if element.tag in _IMG_OR_NOSCRIPT])
 
 
-def image_sources(root: Tag) -> list[str]:
+def image_sources(root: Element) -> list[str]:
     """The src of every image left in `root`, in document order."""
-    return [attr(img, "src") for img in find_tags(root, _IMG) if attr(img, "src")]
+    return [src for img in descendants(root, _IMG) if (src := img.get("src"))]
 
 
-def drop_duplicate_images(root: Tag) -> None:
+def drop_duplicate_images(root: Element) -> None:
     """Keep one copy of a picture shown twice (e.g. a lead image repeated in a figure).
 
     The copy inside a <figure> wins, since it carries the caption; else the first.
     """
-    groups: dict[str, list[Tag]] = {}
-    for img in find_tags(root, _IMG):
-        groups.setdefault(image_identity(attr(img, "src")), []).append(img)
+    groups: dict[str, list[Element]] = {}
+    for img in descendants(root, _IMG):
+        groups.setdefault(image_identity(img.get("src", "")), []).append(img)
     for copies in groups.values():
         keep = next((img for img in copies if has_ancestor(img, ("figure",))), copies[0])
         for img in copies:
             if img is not keep:
-                img.decompose()
+                remove(img)
 
 
-def _collapse_picture(picture: Tag, soup: BeautifulSoup) -> None:
+def _collapse_picture(picture: Element) -> None:
     """Replace <picture> by its <img>, lending it the <source> srcsets if it has none."""
-    img = find_tag(picture, _IMG)
+    img = next(picture.iterdescendants("img"), None)
     if img is None:
-        img = soup.new_tag("img")
-    if not any(attr(img, name) for name in ("srcset", *LAZY_SRCSET_ATTRIBUTES)):
-        sources = find_tags(picture, _SOURCE)
-        srcsets = (attr(source, "srcset") or attr(source, "data-srcset") for source in sources)
-        img["srcset"] = ", ".join(srcset for srcset in srcsets if srcset)
-    picture.replace_with(img.extract())
+        img = picture.makeelement("img", {})
+    if not any(img.get(name) for name in ("srcset", *LAZY_SRCSET_ATTRIBUTES)):
+        sources = picture.iterdescendants("source")
+        srcsets = (source.get("srcset") or source.get("data-srcset") for source in sources)
+        img.set("srcset", ", ".join(srcset for srcset in srcsets if srcset))
+    detach(img)
+    replace(picture, img)
 
 
-def _best_source(img: Tag, *, base_url: str) -> str | None:
+def _best_source(img: Element, *, base_url: str) -> str | None:
     """The first usable candidate: largest srcset entry, then lazy-load and plain src."""
-    candidates: list[str] = []
-    for name in (*LAZY_SRCSET_ATTRIBUTES, "srcset"):
-        if best := largest_candidate(attr(img, name)):
-            candidates.append(best)
-    candidates.extend(value for name in (*LAZY_SRC_ATTRIBUTES, "src") if (value := attr(img, name)))
-    for candidate in candidates:
+    for candidate in _source_candidates(img):
         url = absolute_url(candidate, base_url=base_url, schemes=IMAGE_SCHEMES)
         if url is None:
             continue
@@ -105,37 +113,50 @@ def _best_source(img: Tag, *, base_url: str) -> str | None:
     return None
 
 
-def _is_tracking_pixel(img: Tag, src: str) -> bool:
+def _source_candidates(img: Element) -> Iterator[str]:
+    """The image URLs `img` names, best first (read as needed: a srcset costs a parse)."""
+    for name in (*LAZY_SRCSET_ATTRIBUTES, "srcset"):
+        if best := largest_candidate(img.get(name, "")):
+            yield best
+    for name in (*LAZY_SRC_ATTRIBUTES, "src"):
+        if value := img.get(name):
+            yield value
+
+
+def _is_tracking_pixel(img: Element, src: str) -> bool:
     for name in ("width", "height"):
-        size = _SIZE_RE.match(attr(img, name))
+        size = _SIZE_RE.match(img.get(name, ""))
         if size is not None and int(size.group(1)) <= PIXEL_MAX_SIZE:
             return True
     return BEACON_URL_RE.search(src) is not None
 
 
-def _kept_attributes(img: Tag) -> dict[str, str]:
-    kept = {name: attr(img, name) for name in _KEPT_ATTRIBUTES if img.has_attr(name)}
+def _kept_attributes(img: Element) -> dict[str, str]:
+    kept = {name: value for name in _KEPT_ATTRIBUTES if (value := img.get(name)) is not None}
     for name in ("width", "height"):
-        size = _SIZE_RE.match(attr(img, name))
+        size = _SIZE_RE.match(img.get(name, ""))
         if size is not None:
             kept[name] = size.group(1)
     return kept
 
 
-def _resolve_noscripts(root: Tag) -> None:
-    """Unwrap a <noscript> image that is the only copy; drop every <noscript> otherwise."""
-    found = find_tags(root, _IMG_OR_NOSCRIPT)
+def _resolve_noscripts(found: list[Element]) -> None:
+    """Unwrap a <noscript> image that is the only copy; drop every <noscript> otherwise.
+
+    `found`: the images and noscripts, in document order.
+    """
     shown = {
-        image_identity(attr(img, "src"))
+        image_identity(img.get("src", ""))
         for img in found
-        if img.name == "img" and not has_ancestor(img, ("noscript",))
+        if img.tag == "img" and not has_ancestor(img, _NOSCRIPT)
     }
     for noscript in found:
-        if noscript.name != "noscript" or is_detached(noscript):
+        if noscript.tag != "noscript":  # an image, or gone with an outer <noscript>
             continue
-        for img in find_tags(noscript, _IMG):
-            identity = image_identity(attr(img, "src"))
+        for img in list(noscript.iterdescendants("img")):
+            identity = image_identity(img.get("src", ""))
             if identity not in shown:
                 shown.add(identity)
-                noscript.insert_before(img.extract())
-        noscript.decompose()
+                detach(img)
+                noscript.addprevious(img)
+        remove(noscript)

@@ -14,10 +14,20 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit, urlunsplit
 # Characters kept as they are when re-quoting a path, query or fragment.
 _PATH_SAFE = "/:@!$&'()*+,;=%~"
 _QUERY_SAFE = "/:@!$&'()*+,;=%~?[]"
-_NETLOC_FORBIDDEN_RE = re.compile(r"[\s\"'<>\\^`{|}]")
+# Also C0 controls, surrogates and U+FFFE/F, which lxml cannot store: no host has them (a
+# proxy's parameter can, once decoded).
+_NETLOC_FORBIDDEN_RE = re.compile(r"[\s\"'<>\\^`{|}\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 # Browsers drop these anywhere in a URL, and leading/trailing C0 controls and spaces.
 _URL_NOISE_RE = re.compile(r"[\t\n\r]")
 _URL_EDGE_CHARS = "".join(chr(c) for c in range(0x21)) + "\x7f"
+# An http(s) URL that needs nothing done (absolute, nothing to quote, no empty "?" or "#" that
+# urlunsplit would drop): absolute_url gives it back as it is, without the urllib round trip.
+# Most URLs of a body are such.
+_FINISHED_URL_RE = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[\w.~/:@!$&'()*+,=%-]*)?"
+    r"(?:\?[\w.~/:@!$&'()*+,;=%?\[\]-]+)?(?:#[\w.~/:@!$&'()*+,;=%?\[\]-]+)?",
+    re.ASCII,
+)
 
 # Image proxies that take the original as a query parameter (weserv, Next.js, thumbnailers).
 _PROXY_PARAMS = ("url", "src", "image", "img")
@@ -30,12 +40,22 @@ _EMBEDDED_URL_RE = re.compile(r"/(https?):/+(.+)$", re.IGNORECASE)
 _CLOUDFLARE_RE = re.compile(r"^/cdn-cgi/image/[^/]+/(.+)$", re.IGNORECASE)
 _MAX_PROXY_DEPTH = 4
 
+# A srcset candidate: separators, the URL (to the next whitespace), its descriptor (to the next
+# comma; none when the URL ends with one: then the lookbehind matches, as the spec reads it).
+_CANDIDATE_RE = re.compile(r"[\s,]*(\S+)(?:(?<=,)|([^,]*))")
 _SIZE_DESCRIPTOR_RE = re.compile(r"^(\d+(?:\.\d+)?)([wx])$", re.IGNORECASE)
 _WORDPRESS_SIZE_RE = re.compile(r"-\d+x\d+$")  # photo-600x400.jpg
 
 
 def absolute_url(url: str, *, base_url: str, schemes: Set[str]) -> str | None:
     """Resolve `url` against `base_url`; None unless the result uses one of `schemes`."""
+    if _is_finished(url, base_url) and url[: url.index(":")] in schemes:
+        return url
+    return resolved_url(url, base_url=base_url, schemes=schemes)
+
+
+def resolved_url(url: str, *, base_url: str, schemes: Set[str]) -> str | None:
+    """absolute_url the long way, through urllib, whatever `url` looks like."""
     cleaned = _URL_NOISE_RE.sub("", url).strip(_URL_EDGE_CHARS)
     if not cleaned:
         return None
@@ -61,14 +81,37 @@ def absolute_url(url: str, *, base_url: str, schemes: Set[str]) -> str | None:
     )
 
 
+def _is_finished(url: str, base_url: str) -> bool:
+    """Whether `url` comes out of absolute_url unchanged (with a base urllib can parse)."""
+    return (
+        url[:4] == "http"
+        and _FINISHED_URL_RE.fullmatch(url) is not None
+        and base_url.isascii()
+        and "[" not in base_url
+        and "]" not in base_url
+    )
+
+
 def unproxied_image_url(url: str) -> str:
     """Follow image-proxy URLs (weserv, wsrv, Photon, Next.js, Cloudflare) to the original."""
     for _ in range(_MAX_PROXY_DEPTH):
+        if not _may_be_proxied(url):
+            break
         target = _proxy_target(url)
         if target is None or target == url:
             break
         url = target
     return url
+
+
+def _may_be_proxied(url: str) -> bool:
+    """False for a URL no rule of _proxy_target matches (no query, no URL in the path, neither
+    Photon nor Cloudflare): most images, spared urllib. (urlsplit drops tabs and line breaks,
+    which could join the words looked for: then urllib decides.)"""
+    if "?" in url or "\t" in url or "\n" in url or "\r" in url:
+        return True
+    lowered = url.lower()
+    return "/http" in lowered or "/cdn-cg" in lowered or "wp.com" in lowered
 
 
 def _proxy_target(url: str) -> str | None:
@@ -116,23 +159,11 @@ def srcset_candidates(srcset: str) -> list[tuple[str, float]]:
     candidate outranks it; no descriptor counts as 1x.
     """
     candidates: list[tuple[str, float]] = []
-    pos, end = 0, len(srcset)
-    while pos < end:
-        while pos < end and (srcset[pos].isspace() or srcset[pos] == ","):
-            pos += 1
-        start = pos
-        while pos < end and not srcset[pos].isspace():
-            pos += 1
-        url, descriptor = srcset[start:pos], ""
-        if url.endswith(","):
-            url = url.rstrip(",")
-        else:
-            start = pos
-            while pos < end and srcset[pos] != ",":
-                pos += 1
-            descriptor = srcset[start:pos].strip()
+    for url, descriptor in _CANDIDATE_RE.findall(srcset):
+        if url.endswith(","):  # a URL ending in commas has no descriptor
+            url, descriptor = url.rstrip(","), ""
         if url:
-            candidates.append((url, _descriptor_width(descriptor)))
+            candidates.append((url, _descriptor_width(descriptor.strip())))
     return candidates
 
 
@@ -161,6 +192,6 @@ def image_identity(url: str) -> str:
     parts = urlsplit(url)
     stem = parts.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     stem = _WORDPRESS_SIZE_RE.sub("", stem)
-    if len(stem) >= 12 and sum(ch.isdigit() for ch in stem) >= 4:
+    if len(stem) >= 12 and sum(map(str.isdigit, stem)) >= 4:
         return f"{parts.hostname}|{stem}"
     return url
