@@ -9,7 +9,7 @@ Stage of a function:
   clean, dedup, store, publish; `app` is the use-case glue in aggregator/app/);
 - otherwise (libraries, builtins, shared helpers such as textfold) a mix of its callers'
   stages, weighted by the cumulative time each caller spent in it, propagated until it
-  settles (so bs4's parser, called by both normalize and clean, is split between them).
+  settles (so lxml's parser, called by both normalize and clean, is split between them).
 
 Stage time is self time (cProfile "tottime") summed per stage, so stages add up to the build
 total with nothing counted twice: stage code keeps its own self time; a library function's

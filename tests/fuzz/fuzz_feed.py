@@ -1,9 +1,9 @@
 """Fuzz the feed-item path: feed bytes -> items -> Article -> clean -> Atom, all inert.
 
-Per input: parse_feed (feedparser), then for each item article_from_feed_item and clean_html;
-the bodies must be inert, and rendering them as our own Atom must give well-formed XML. Only
-AggregatorError (FeedParseError, SourceError) is expected. Run it through
-`python -m tests.fuzz.run feed`.
+Per input: parse_feed (lxml for well-formed feeds, else feedparser), then for each item
+article_from_feed_item and clean_html; the bodies must be inert, and rendering them as our own
+Atom must give well-formed XML. Only AggregatorError (FeedParseError, SourceError) is expected.
+Run it through `python -m tests.fuzz.run feed`.
 """
 
 from __future__ import annotations
