@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import re
 import struct
 from dataclasses import replace
@@ -32,6 +33,7 @@ from aggregator.dedup.shingles import (
     MINHASH_SCHEME,
     MINHASH_SEED,
     NUM_PERM,
+    lsh_threshold,
     minhash_signature,
     shingle_hashes,
     signature_jaccard,
@@ -475,6 +477,41 @@ class TestStoryIndex:
             limit=3,
         )
         assert sorted(found.urls) == [f"https://x.example/{n}" for n in (0, 4, 5)]
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.lists(st.integers(0, 6), min_size=2, max_size=12), st.integers(0, 2**16))
+    def test_band_keys_find_what_datasketch_lsh_finds(self, picks: list[int], seed: int) -> None:
+        """Two articles share a band key exactly when datasketch's MinHashLSH makes them
+        candidates (same bands, same threshold): the store's keys lose no near-duplicate."""
+        from datasketch import LeanMinHash, MinHashLSH
+
+        base = [QUAKE_WIRE, QUAKE_PRESS, SUMMIT, LIBYA_HANS, LIBYA_HANT, LIBYA_FOLLOW_UP, IPHONE]
+        rng = random.Random(seed)
+        docs = []
+        for n, pick in enumerate(picks):
+            text = base[pick].text
+            cut = rng.randrange(len(text))  # a small edit: near-duplicates of each other
+            docs.append(replace(base[pick], url=f"https://x.example/{n}", text=text[:cut]))
+        fps = [fingerprint(d) for d in docs]
+        index = StoryIndex(DedupConfig())
+        lsh = MinHashLSH(threshold=lsh_threshold(DedupConfig().near_duplicate), num_perm=NUM_PERM)
+        assert (lsh.b, lsh.r) == index.bands
+        for fp in fps:
+            if fp.signature:
+                values = struct.unpack(f"<{NUM_PERM}I", fp.signature)
+                lsh.insert(
+                    fp.url, LeanMinHash(seed=MINHASH_SEED, hashvalues=values, scheme=MINHASH_SCHEME)
+                )
+        for fp in fps:
+            if not fp.signature:
+                continue
+            values = struct.unpack(f"<{NUM_PERM}I", fp.signature)
+            found = set(
+                lsh.query(LeanMinHash(seed=MINHASH_SEED, hashvalues=values, scheme=MINHASH_SCHEME))
+            )
+            mine = {k for k in index.keys(fp) if k.startswith("b")}
+            sharing = {o.url for o in fps if mine & set(index.keys(o))}
+            assert sharing == found
 
     def test_docs_let_go_leave_candidates_and_frequencies_as_they_were(self) -> None:
         """Removing most docs uncounted (the window moving on) compacts the arrays; the rest

@@ -10,10 +10,12 @@ Pure: no I/O, no clock; times come from the articles.
    match on text, as an empty or stub body says nothing).
 2. near_duplicate: estimated Jaccard of text shingles >= `dedup.near_duplicate`, any outlet,
    any time. Shingles are 3 consecutive units (a CJK character or a word), see
-   aggregator.dedup.shingles. MinHash LSH (datasketch) finds candidates without comparing against
-   every stored article; each candidate is confirmed on its estimated Jaccard. The shingles are
-   hashed with numpy, then permuted with datasketch's own MinHash parameters (the shingles
-   module says why).
+   aggregator.dedup.shingles. MinHash LSH finds candidates without comparing against every
+   stored article: datasketch chooses the bands for the threshold (lsh_bands), and each band of
+   a signature becomes a lookup key (aggregator.dedup.lookup), so candidates are the articles
+   sharing a band, as in datasketch's MinHashLSH, found in the store instead of memory; each is
+   confirmed on its estimated Jaccard. The shingles are hashed with numpy, then permuted with
+   datasketch's own MinHash parameters (the shingles module says why).
 3. same_story: a report of the same event by another outlet, published within
    `dedup.window_hours` of a member of the story, as long as the story then still spans at
    most window_hours from its first to its last member (the config's "stories only merge

@@ -4,7 +4,8 @@ Owns how a folded text becomes a signature (level 2 of aggregator.dedup): shingl
 SHINGLE_SIZE consecutive units, a unit being one CJK character or one word, so CJK text gets
 character 3-grams and Latin text word 3-grams. Pure: no I/O.
 
-Why datasketch: a maintained MinHash/LSH whose LSH index we use as is, and whose seeded
+Why datasketch: a maintained MinHash/LSH whose choice of LSH bands for a threshold we use as
+is (the band keys live in the store, see aggregator.dedup.lookup), and whose seeded
 permutations (MinHash(NUM_PERM, MINHASH_SEED, MINHASH_SCHEME).permutations) we apply to our
 shingle hashes, so signatures stored today still compare with tomorrow's; the permutation
 scheme is pinned (MINHASH_SCHEME) because datasketch 2 changed its default and refuses to mix
@@ -24,13 +25,10 @@ then its affine permutations `a * h + b mod 2**32`, then the minimum over shingl
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-
-if TYPE_CHECKING:
-    from datasketch import LeanMinHash
 
 # datasketch is imported where it is used, not here: importing it loads scipy (~0.4 s), which
 # a build with nothing new to decide never needs.
@@ -127,14 +125,6 @@ def signature_jaccard(a: bytes, b: bytes) -> float:
         return 0.0
     equal = np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")
     return int(np.count_nonzero(equal)) / int(equal.size)
-
-
-def lean_minhash(signature: bytes) -> LeanMinHash:
-    """Wrap a packed signature for datasketch's LSH."""
-    from datasketch import LeanMinHash  # deferred: see the note at the imports
-
-    values = np.frombuffer(signature, dtype="<u4")
-    return LeanMinHash(seed=MINHASH_SEED, hashvalues=values, scheme=MINHASH_SCHEME)
 
 
 def lsh_threshold(near_duplicate: float) -> float:
