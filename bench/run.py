@@ -12,7 +12,8 @@ W/added, writes W/state/aggregator.db and W/feeds/, and has four topics):
 4. Rebuild after adding N new files (default 10, from CORPUS_DIR/extra/, copied to W/added/).
 5. Peak RSS of each build: the child's own `ru_maxrss` from os.wait4 (the per-child form of
    getrusage(RUSAGE_CHILDREN); on Linux it also covers the child's reaped worker processes, so
-   it is the largest single process), and the whole process tree's RSS sampled every 50 ms
+   it is the largest single process; the child is spawned, not forked, so the bench's own
+   memory never counts), and the whole process tree's RSS sampled every 50 ms
    from /proc (what several worker processes take together).
 6. Dedup quality after the cold build: the store's `articles` (url, story_id, level,
    matched_url) against CORPUS_DIR/manifest.jsonl; how pairs are counted is in quality.py's
@@ -157,25 +158,36 @@ def run_measured(argv: list[str], *, label: str, logs: Path, timeout_s: float) -
     print(f"[bench] {label}: {shown[:300]}", file=sys.stderr, flush=True)
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, start_new_session=True)
-        sampler = TreeSampler(proc.pid)
+        # posix_spawn, not fork + exec: a forked child's ru_maxrss starts at this process's
+        # RSS (the bench holds the quality data of a large corpus), a spawned one's does not.
+        pid = os.posix_spawnp(
+            argv[0],
+            argv,
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
+                (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
+            ],
+            setsid=True,
+        )
+        sampler = TreeSampler(pid)
         sampler.start()
-        timer = threading.Timer(timeout_s, _kill_group, args=(proc.pid,))
+        timer = threading.Timer(timeout_s, _kill_group, args=(pid,))
         timer.start()
         try:
-            _pid, status, usage = os.wait4(proc.pid, 0)
+            _pid, status, usage = os.wait4(pid, 0)
         finally:
             timer.cancel()
         seconds = time.perf_counter() - started
         sampler.stop()
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    if proc.returncode < 0 and seconds >= timeout_s:
+    returncode = os.waitstatus_to_exitcode(status)
+    if returncode < 0 and seconds >= timeout_s:
         print(f"[bench] {label}: killed after the {timeout_s:g} s timeout", file=sys.stderr)
     return Measured(
         label=label,
         argv=argv,
         seconds=seconds,
-        returncode=proc.returncode,
+        returncode=returncode,
         rss_mb=usage.ru_maxrss / 1024,
         tree_rss_mb=sampler.peak_kb / 1024,
         stdout=out_path.read_text(encoding="utf-8", errors="replace"),
@@ -185,7 +197,7 @@ def run_measured(argv: list[str], *, label: str, logs: Path, timeout_s: float) -
 
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)  # the child leads its own session (start_new_session)
+        os.killpg(pid, signal.SIGKILL)  # the child leads its own session (setsid)
 
 
 # ---------------------------------------------------------------- set-up
