@@ -123,7 +123,7 @@ class StoreLookup:
     ) -> Iterator[tuple[dedup.Fingerprint, StoryId]]:
         from aggregator import dedup
 
-        for data, story_id in self._store.iter_fingerprints_between(first, last):
+        for data, story_id in self._store.iter_fingerprints((first, last)):
             yield dedup.fingerprint_from_dict(data), story_id
 
     def spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:

@@ -306,8 +306,7 @@ class StoryIndex:
             if pair[0].url not in self._held
         ]
         self._covered = (first, last)
-        self._learn(fp for fp, _ in loaded)
-        self._learn(fps)
+        self._learn([*(fp for fp, _ in loaded), *fps])  # one look-up for both
         unknown = {story_id for _, story_id in loaded if story_id not in self._span}
         self._span.update(self._lookup.spans(sorted(unknown)))
         for fp, story_id in loaded:

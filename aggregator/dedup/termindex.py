@@ -245,7 +245,9 @@ class TermIndex:
         flat = list(itertools.chain.from_iterable(doc[1] for doc in docs))
         term_ids = np.fromiter(map(self._vocabulary.__getitem__, flat), np.int64, len(flat))
         in_title = np.fromiter(
-            itertools.chain.from_iterable(map(_title_flags_of, docs)), np.bool_, len(flat)
+            itertools.chain.from_iterable(_in_title(doc[1], doc[2]) for doc in docs),
+            np.bool_,
+            len(flat),
         )
         self._grow_terms()
         first = len(self._url_of)
@@ -474,13 +476,11 @@ class TermIndex:
         return np.where(in_title, idf * TITLE_WEIGHT, idf)
 
 
-def _title_flags_of(
-    doc: tuple[str, tuple[str, ...], tuple[str, ...], datetime],
-) -> Iterator[bool]:
-    """For each term of `doc` (as add_many takes it), whether it is a title term."""
-    return map(frozenset(doc[2]).__contains__, doc[1])
+def _in_title(terms: tuple[str, ...], title_terms: tuple[str, ...]) -> Iterator[bool]:
+    """For each of `terms`, whether it is a title term."""
+    return map(frozenset(title_terms).__contains__, terms)
 
 
 def _title_flags(terms: tuple[str, ...], title_terms: tuple[str, ...]) -> npt.NDArray[np.bool_]:
-    """For each of `terms`, whether it is a title term."""
-    return np.fromiter(map(set(title_terms).__contains__, terms), bool, len(terms))
+    """_in_title as an array."""
+    return np.fromiter(_in_title(terms, title_terms), bool, len(terms))

@@ -59,14 +59,11 @@ class Store(Protocol):
         """Insert or replace the article with this canonical URL (pending if no decision)."""
         ...
 
-    def iter_fingerprints(self) -> Iterator[tuple[dict[str, object], StoryId]]:
-        """Every decided article's dedup fingerprint with its story, oldest ingested first."""
-        ...
-
-    def iter_fingerprints_between(
-        self, first: datetime, last: datetime
+    def iter_fingerprints(
+        self, published: tuple[datetime, datetime] | None = None
     ) -> Iterator[tuple[dict[str, object], StoryId]]:
-        """The decided articles published from `first` to `last` (both included): as above."""
+        """Every decided article's dedup fingerprint with its story, oldest ingested first;
+        only those published from `published[0]` to `published[1]` (both included) if given."""
         ...
 
     def decided_fingerprints(

@@ -235,22 +235,17 @@ class SqliteStore:
         )
 
     @wrap_errors("reading fingerprints")
-    def iter_fingerprints(self) -> Iterator[tuple[dict[str, object], StoryId]]:
-        cursor = self._db.execute(
-            "SELECT f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
-            " WHERE a.story_id IS NOT NULL ORDER BY a.rowid"
-        )
-        for row in cursor:
-            yield json.loads(row[0]), StoryId(row[1])
-
-    @wrap_errors("reading fingerprints")
-    def iter_fingerprints_between(
-        self, first: datetime, last: datetime
+    def iter_fingerprints(
+        self, published: tuple[datetime, datetime] | None = None
     ) -> Iterator[tuple[dict[str, object], StoryId]]:
+        between, params = "", tuple[str, ...]()  # any time, or within `published`
+        if published is not None:
+            between = " AND f.published_utc BETWEEN ? AND ?"
+            params = (_iso_utc(published[0]), _iso_utc(published[1]))
         cursor = self._db.execute(
             "SELECT f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
-            " WHERE f.published_utc BETWEEN ? AND ? AND a.story_id IS NOT NULL",
-            (_iso_utc(first), _iso_utc(last)),
+            f" WHERE a.story_id IS NOT NULL{between} ORDER BY a.rowid",
+            params,
         )
         for row in cursor:
             yield json.loads(row[0]), StoryId(row[1])
