@@ -171,7 +171,9 @@ def kill_during(root: Path, kill: Kill) -> str:
     """Start a build and SIGKILL it at `kill`; return what happened ("killed ..." or "done")."""
     proc = start_build(root, verbose=True)
     assert proc.stderr is not None
-    events = INGEST_EVENTS if kill.phase == "ingest" else PUBLISH_EVENTS
+    # A "start" kill comes after its delay or at the first stored article, whichever is first:
+    # a fast build would otherwise be over before a long delay runs out.
+    events = PUBLISH_EVENTS if kill.phase == "publish" else INGEST_EVENTS
     seen = 0
     reached = threading.Event()
 
@@ -179,7 +181,7 @@ def kill_during(root: Path, kill: Kill) -> str:
         nonlocal seen
         assert proc.stderr is not None
         for line in proc.stderr:
-            if kill.phase != "start" and any(event in line for event in events):
+            if any(event in line for event in events):
                 seen += 1
                 if seen >= kill.after_events:
                     reached.set()
