@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import sqlite3
@@ -256,44 +257,64 @@ class TestBuildFetch:
 
 
 class TestStoreBackedIndex:
-    def test_builds_in_steps_decide_as_one_index_holding_everything(self, tmp_path: Path) -> None:
-        """Three builds, each adding the next third of a corpus in publication order, decide
-        every article as one in-memory index deciding them all in that order: the stored keys,
-        document frequencies and story spans, and the index's time window, lose nothing."""
+    """Builds that each add some files of a corpus decide every article as one in-memory index
+    holding everything, deciding them in the same order: the stored keys, postings, document
+    frequencies and story spans, and the index's time window, lose nothing."""
+
+    def test_thirds_in_publication_order(self, tmp_path: Path) -> None:
+        ordered = self._prepared_corpus(tmp_path, seed=3)
+        third = len(ordered) // 3
+        self._check_steps(
+            tmp_path, [ordered[:third], ordered[third : 2 * third], ordered[2 * third :]]
+        )
+
+    def test_few_files_at_a_time_in_any_order(self, tmp_path: Path) -> None:
+        """Steps of at most dedup.FEW_ARTICLES files hold only the articles sharing a rare term
+        with them, found through the stored postings; the files of a step come from anywhere
+        in the corpus's month, so steps reach back before articles decided earlier."""
+        ordered = self._prepared_corpus(tmp_path, seed=5)
+        first, rest = ordered[:400], ordered[400:]
+        random.Random(5).shuffle(rest)
+        steps = [first]
+        for size in (1, 2, 5, 9, dedup.FEW_ARTICLES, dedup.FEW_ARTICLES + 1, 3, 17, 1):
+            steps.append(rest[:size])
+            rest = rest[size:]
+        self._check_steps(tmp_path, [*steps, rest])
+
+    @staticmethod
+    def _prepared_corpus(tmp_path: Path, *, seed: int) -> list[tuple[Path, Prepared]]:
+        """A 900-file corpus from bench/make_corpus.py, one file per URL, prepared."""
         corpus = tmp_path / "corpus"
         generator = [sys.executable, str(ROOT / "bench" / "make_corpus.py")]
         subprocess.run(
-            [*generator, "--n", "900", "--seed", "3", "--out", str(corpus)],
+            [*generator, "--n", "900", "--seed", str(seed), "--out", str(corpus)],
             check=True,
             capture_output=True,
         )
-        root = site_with(tmp_path / "site", [])
-        cfg = load_config(root / "config.toml")
         first_of_url: dict[str, tuple[Path, Prepared]] = {}
         for path in sorted(p for p in (corpus / "seeds").rglob("*") if p.is_file()):
             result = prepare(SeedInput(path=path, stamp="-"), via="seeds")
             if isinstance(result, Prepared):
                 first_of_url.setdefault(result.article.url, (path, result))
-        # The order the store decides pending articles in: UTC publication time, then URL.
-        ordered = sorted(
-            first_of_url.values(),
-            key=lambda pair: (
-                pair[1].article.published.astimezone(UTC).isoformat(),
-                pair[1].article.url,
-            ),
-        )
+        return sorted(first_of_url.values(), key=_decide_order)
+
+    @staticmethod
+    def _check_steps(tmp_path: Path, steps: list[list[tuple[Path, Prepared]]]) -> None:
+        root = site_with(tmp_path / "site", [])
+        cfg = load_config(root / "config.toml")
         index = dedup.StoryIndex(cfg.dedup)
         expected = {}
-        for _, result in ordered:
-            decision = index.assign(result.fingerprint)
-            index.add(result.fingerprint, decision.story_id)
-            expected[result.article.url] = decision
+        for step in steps:  # a build decides what it stored in the store's order
+            for _, result in sorted(step, key=_decide_order):
+                decision = index.assign(result.fingerprint)
+                index.add(result.fingerprint, decision.story_id)
+                expected[result.article.url] = decision
         assert {d.level for d in expected.values()} >= {"new", "near_duplicate", "same_story"}
 
-        third = len(ordered) // 3
-        for part in (ordered[:third], ordered[third : 2 * third], ordered[2 * third :]):
-            for path, _ in part:
-                target = root / "seeds" / path.relative_to(corpus / "seeds")
+        corpus = tmp_path / "corpus" / "seeds"
+        for step in steps:
+            for path, _ in step:
+                target = root / "seeds" / path.relative_to(corpus)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(path, target)
             app.build(cfg)
@@ -310,3 +331,9 @@ class TestStoreBackedIndex:
                 decision.matched_url,
             ), url
             assert score == pytest.approx(decision.score, abs=1e-12), url
+
+
+def _decide_order(pair: tuple[Path, Prepared]) -> tuple[str, str]:
+    """The order the store decides pending articles in: UTC publication time, then URL."""
+    article = pair[1].article
+    return article.published.astimezone(UTC).isoformat(), article.url

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 BATCH = 256  # articles per transaction: few commits, little lost to a crash
 DERIVED_KEY = "dedup.derived"  # meta: what the dedup keys and frequencies were derived for
 LSH_KEY = "dedup.lsh"  # meta: the LSH bands worked out for a near-duplicate threshold
+POSTED_TOGETHER = 2048  # decided articles whose postings are written together
 T = TypeVar("T")
 
 
@@ -64,14 +65,17 @@ class IngestStats:
     )
 
 
-def open_index(store: Store, cfg: Config, stats: IngestStats) -> dedup.StoryIndex:
+def open_index(
+    store: Store, cfg: Config, stats: IngestStats, lookup: StoreLookup | None = None
+) -> dedup.StoryIndex:
     """The story index over the store's decided articles, ready to decide pending ones.
 
     The index holds only a window of articles in memory and finds the rest through the
     store's dedup keys and document frequencies. Those are derived from the fingerprints;
     when they are not current (a new store schema, another FINGERPRINT_VERSION or LSH
     threshold, a run killed while deciding), they are derived again here, and a fingerprint
-    of an older version is first computed again from the stored article.
+    of an older version is first computed again from the stored article. `lookup`: the
+    index's, when the caller must flush it (StoreLookup.flush).
     """
     from aggregator import dedup  # loaded on first use, like the stages in app.prepare
 
@@ -81,7 +85,10 @@ def open_index(store: Store, cfg: Config, stats: IngestStats) -> dedup.StoryInde
         _derive_again(store, bands, marker)
         stats.changed.clear()  # the stored newer versions are counted already
     return dedup.StoryIndex(
-        cfg.dedup, lookup=StoreLookup(store), n_docs=store.count_decided(), bands=bands
+        cfg.dedup,
+        lookup=StoreLookup(store) if lookup is None else lookup,
+        n_docs=store.count_decided(),
+        bands=bands,
     )
 
 
@@ -104,10 +111,16 @@ def _lsh_bands(store: Store, cfg: DedupConfig) -> tuple[int, int]:
 
 
 class StoreLookup:
-    """dedup.Lookup over the store: fingerprints decoded on their way out."""
+    """dedup.Lookup over the store: fingerprints decoded on their way out.
+
+    The postings of decided articles are written POSTED_TOGETHER articles at a time (one
+    write per term instead of one per term and article); `flush` writes the rest.
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._unposted: dict[str, list[str]] = {}  # term -> URLs
+        self._unposted_count = 0
 
     def find(self, keys: Sequence[str]) -> list[tuple[str, str]]:
         return self._store.find_dedup_keys(keys)
@@ -126,6 +139,14 @@ class StoreLookup:
         for data, story_id in self._store.iter_fingerprints((first, last)):
             yield dedup.fingerprint_from_dict(data), story_id
 
+    def sharing(
+        self, terms: Sequence[str], first: datetime, last: datetime
+    ) -> Iterator[tuple[dedup.Fingerprint, StoryId]]:
+        from aggregator import dedup
+
+        for data, story_id in self._store.fingerprints_sharing(terms, (first, last)):
+            yield dedup.fingerprint_from_dict(data), story_id
+
     def spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
         return self._store.story_spans(ids)
 
@@ -134,6 +155,17 @@ class StoreLookup:
 
     def put(self, fp: dedup.Fingerprint, story_id: StoryId, keys: Sequence[str]) -> None:
         self._store.put_dedup_keys(fp.url, keys)  # the story is the article's (Store.decide)
+        for term in fp.terms:
+            self._unposted.setdefault(term, []).append(fp.url)
+        self._unposted_count += 1
+        if self._unposted_count >= POSTED_TOGETHER:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the postings not written yet (in the caller's transaction)."""
+        if self._unposted:
+            self._store.add_postings(self._unposted)
+        self._unposted, self._unposted_count = {}, 0
 
     def drop(self, fp: dedup.Fingerprint, keys: Sequence[str]) -> None:
         self._store.drop_dedup_keys(fp.url, keys)
@@ -152,21 +184,23 @@ def _derive_again(store: Store, bands_rows: tuple[int, int], marker: str) -> Non
     from aggregator.dedup.lookup import lookup_keys
 
     bands, rows = bands_rows
+    lookup = StoreLookup(store)
     counts: Counter[str] = Counter()
-    stale: list[str] = []
+    stale: list[tuple[str, StoryId]] = []
     with store.transaction():
         store.clear_dedup_derived()
-        for data, _ in store.iter_fingerprints():
+        for data, story_id in store.iter_fingerprints():
             fp = dedup.fingerprint_from_dict(data)
             if fp.version != dedup.FINGERPRINT_VERSION:
-                stale.append(fp.url)
+                stale.append((fp.url, story_id))
                 continue
-            store.put_dedup_keys(fp.url, lookup_keys(fp, bands=bands, rows=rows))
+            lookup.put(fp, story_id, lookup_keys(fp, bands=bands, rows=rows))
             counts.update(fp.terms)
-        for url in stale:
+        for url, story_id in stale:
             if (fresh := _fingerprint_again(store, url)) is not None:
-                store.put_dedup_keys(url, lookup_keys(fresh, bands=bands, rows=rows))
+                lookup.put(fresh, story_id, lookup_keys(fresh, bands=bands, rows=rows))
                 counts.update(fresh.terms)
+        lookup.flush()
         store.put_doc_freqs(counts.items())
         store.put_meta(DERIVED_KEY, marker)
     log.info("index.derived fingerprints_refreshed=%d terms=%d", len(stale), len(counts))
@@ -327,7 +361,8 @@ def decide_pending(
     urls = store.pending_urls()
     if not urls and not stats.changed:
         return 0
-    index = open_index(store, cfg, stats)
+    lookup = StoreLookup(store)
+    index = open_index(store, cfg, stats, lookup)
     with store.transaction():
         store.put_meta(DERIVED_KEY, "deciding")
         for old, new, story_id in stats.changed:
@@ -344,6 +379,7 @@ def decide_pending(
         if progress is not None:
             progress(done, len(urls))
     with store.transaction():
+        lookup.flush()
         store.put_doc_freqs(index.changed_doc_freqs())
         store.put_meta(DERIVED_KEY, _derived_marker(index.bands))
     return len(urls)

@@ -109,6 +109,9 @@ SAME_OUTLET_SHARE = 1 / 3  # same-outlet bar: this share of the way from `story`
 MAX_QUERY_TERMS = 32
 MAX_POSTING_DOCS = 1000
 MAX_CANDIDATES = 64
+# Up to this many articles to decide, the index holds only the articles in their window that
+# share a rare term with them (found through the Lookup's postings), not the whole window.
+FEW_ARTICLES = 32
 EVIDENCE_TERMS = 8
 
 T = TypeVar("T")
@@ -246,10 +249,11 @@ class StoryIndex:
     Levels 1 and 2 ask the Lookup (aggregator.dedup.lookup: the store, or memory) by key.
     Level 3 scores the articles published within `window_hours` of the one being decided,
     which the index holds in memory: before deciding a batch, the app calls `expect` with
-    it, and the index loads the decided articles around the batch's publication times and
-    lets go of the others. Document frequencies cover every decided article: those counted
-    in earlier runs come from the Lookup (`n_docs` of them), the rest are counted as they are
-    added; `changed_doc_freqs` gives what to save.
+    it, and the index loads the decided articles around the batch's publication times (for a
+    small batch, only those sharing a rare term with it) and lets go of the others. Document
+    frequencies cover every decided article: those counted in earlier runs come from the
+    Lookup (`n_docs` of them), the rest are counted as they are added; `changed_doc_freqs`
+    gives what to save.
     """
 
     def __init__(
@@ -292,20 +296,28 @@ class StoryIndex:
 
     def expect(self, fps: Sequence[Fingerprint]) -> None:
         """Get ready to decide `fps`: hold the decided articles published within the window
-        of any of them (and no others), and learn the document frequencies of their terms."""
+        of any of them, let go of the others, and learn the document frequencies of the terms.
+
+        For FEW_ARTICLES or fewer, only those of the window that can be a candidate are
+        loaded: the ones sharing a possible query term with one of `fps`."""
         if not fps:
             return
         first = min(fp.published for fp in fps) - self._cfg.window
         last = max(fp.published for fp in fps) + self._cfg.window
         for url in [u for u, h in self._held.items() if not first <= h.published <= last]:
             self._let_go(url)
-        loaded = [
-            pair
-            for start, end in _missing((first, last), self._covered)
-            for pair in self._lookup.between(start, end)
-            if pair[0].url not in self._held
-        ]
-        self._covered = (first, last)
+        found: Iterable[tuple[Fingerprint, StoryId]]
+        if len(fps) <= FEW_ARTICLES:
+            self._learn(fps)
+            found = self._lookup.sharing(sorted(self._possible_query_terms(fps)), first, last)
+            self._covered = None  # only part of the window is held
+        else:
+            found = itertools.chain.from_iterable(
+                self._lookup.between(start, end)
+                for start, end in _missing((first, last), self._covered)
+            )
+            self._covered = (first, last)
+        loaded = [pair for pair in found if pair[0].url not in self._held]
         self._learn([*(fp for fp, _ in loaded), *fps])  # one look-up for both
         unknown = {story_id for _, story_id in loaded if story_id not in self._span}
         self._span.update(self._lookup.spans(sorted(unknown)))
@@ -315,6 +327,25 @@ class StoryIndex:
         self._terms.add_many(
             [(fp.url, fp.terms, fp.title_terms, fp.published) for fp, _ in loaded], counted=False
         )
+
+    def _possible_query_terms(self, fps: Sequence[Fingerprint]) -> set[str]:
+        """Every term that can be among the MAX_QUERY_TERMS rarest of one of `fps` when it is
+        decided, `fps` being decided in order: each one decided counts its terms in before the
+        next, so by then a term's frequency has grown by at most the number decided before.
+
+        The candidates of an article are among the articles with one of its query terms, so
+        holding those of the window that have one of these terms holds every candidate.
+        """
+        doc_freq = self._terms.doc_freq
+        possible: set[str] = set()
+        for decided_before, fp in enumerate(fps):
+            freqs = [(doc_freq.get(term), term) for term in fp.terms]
+            usable = sorted(freq for freq, _ in freqs if 0 < freq <= MAX_POSTING_DOCS)
+            bar = MAX_POSTING_DOCS
+            if len(usable) >= MAX_QUERY_TERMS:
+                bar = min(bar, usable[MAX_QUERY_TERMS - 1] + decided_before)
+            possible.update(term for freq, term in freqs if 0 < freq <= bar)
+        return possible
 
     def add(self, fp: Fingerprint, story_id: StoryId, *, founds: bool = False) -> None:
         """Count `fp`, just decided, as a member of `story_id`, and hold it; `founds`: the

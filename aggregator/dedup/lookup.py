@@ -5,8 +5,10 @@ The index (aggregator.dedup.StoryIndex) keeps in memory only the articles publis
 look at every decided article, through lookup keys: the URL, the outlet's guid, the text
 hash and one key per LSH band of the MinHash signature (two signatures share a band key
 exactly when MinHash LSH would make them candidates). A Lookup answers those queries and
-serves the articles the index loads; the app's adapter (aggregator.app.ingest) reads them
-from the store, MemoryLookup from memory (tests, a one-off index).
+serves the articles the index loads (around many new articles, every one in their window;
+around a few, only those sharing a rare term with them, through postings of the terms); the
+app's adapter (aggregator.app.ingest) reads them from the store, MemoryLookup from memory
+(tests, a one-off index).
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ class Lookup(Protocol):
         """The decided articles published from `first` to `last`, both included."""
         ...
 
+    def sharing(
+        self, terms: Sequence[str], first: datetime, last: datetime
+    ) -> Iterator[tuple[Fingerprint, StoryId]]:
+        """The decided articles published from `first` to `last` with one of `terms` (and
+        maybe some without: a version replaced since may have had one)."""
+        ...
+
     def spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
         """The earliest and latest publication among each story's members."""
         ...
@@ -53,7 +62,7 @@ class Lookup(Protocol):
         ...
 
     def put(self, fp: Fingerprint, story_id: StoryId, keys: Sequence[str]) -> None:
-        """Remember a newly decided article and its keys."""
+        """Remember a newly decided article, its keys and its terms."""
         ...
 
     def drop(self, fp: Fingerprint, keys: Sequence[str]) -> None:
@@ -100,6 +109,12 @@ class MemoryLookup:
 
     def between(self, first: datetime, last: datetime) -> Iterator[tuple[Fingerprint, StoryId]]:
         return (pair for pair in self._members.values() if first <= pair[0].published <= last)
+
+    def sharing(
+        self, terms: Sequence[str], first: datetime, last: datetime
+    ) -> Iterator[tuple[Fingerprint, StoryId]]:
+        wanted = frozenset(terms)
+        return (pair for pair in self.between(first, last) if not wanted.isdisjoint(pair[0].terms))
 
     def spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
         return {story_id: self._spans[story_id] for story_id in ids if story_id in self._spans}

@@ -6,7 +6,7 @@ default (one file, WAL mode); the Store protocol is what a PostgreSQL backend wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -99,8 +99,20 @@ class Store(Protocol):
         """Set the document frequencies of these terms."""
         ...
 
+    def add_postings(self, postings: Mapping[str, Sequence[str]]) -> None:
+        """Post each decided article of `postings[term]` (URLs) under `term`, besides the
+        articles posted there before."""
+        ...
+
+    def fingerprints_sharing(
+        self, terms: Sequence[str], published: tuple[datetime, datetime]
+    ) -> Iterator[tuple[dict[str, object], StoryId]]:
+        """The fingerprint and story of each decided article published within `published`
+        (ends included) that is posted under one of `terms`."""
+        ...
+
     def clear_dedup_derived(self) -> None:
-        """Forget every dedup key and document frequency (before they are derived again)."""
+        """Forget every dedup key, document frequency and posting (to derive them again)."""
         ...
 
     def pending_urls(self) -> list[str]:

@@ -128,4 +128,14 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     DELETE FROM meta WHERE key = 'dedup.derived';
     """,
+    # Postings of the story terms (term -> the fingerprints' rowids, packed int64), so that a
+    # few new articles find their level-3 candidates without holding the whole time window.
+    # Derived like the keys: the app fills the table when meta `dedup.derived` is not current.
+    """
+    CREATE TABLE postings (
+        term TEXT PRIMARY KEY,
+        docs BLOB NOT NULL
+    );
+    DELETE FROM meta WHERE key = 'dedup.derived';
+    """,
 )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -345,10 +346,60 @@ class SqliteStore:
             counts,
         )
 
+    @wrap_errors("writing postings")
+    def add_postings(self, postings: Mapping[str, Sequence[str]]) -> None:
+        urls = sorted({url for posted in postings.values() for url in posted})
+        rowid_of: dict[str, int] = {}
+        for part in _parts(urls):
+            rows = self._db.execute(
+                f"SELECT url, rowid FROM fingerprints WHERE url IN ({_marks(part)})", part
+            )
+            rowid_of.update((row[0], row[1]) for row in rows)
+        terms = sorted(postings)
+        docs_of: dict[str, array[int]] = {term: array("q") for term in terms}
+        for part in _parts(terms):
+            rows = self._db.execute(
+                f"SELECT term, docs FROM postings WHERE term IN ({_marks(part)})", part
+            )
+            for term, docs in rows:
+                docs_of[term].frombytes(docs)
+        for term in terms:
+            docs_of[term].extend(rowid_of[url] for url in postings[term] if url in rowid_of)
+        self._db.executemany(
+            "INSERT INTO postings(term, docs) VALUES (?, ?)"
+            " ON CONFLICT(term) DO UPDATE SET docs = excluded.docs",
+            ((term, docs_of[term].tobytes()) for term in terms),
+        )
+
+    @wrap_errors("reading fingerprints")
+    def fingerprints_sharing(
+        self, terms: Sequence[str], published: tuple[datetime, datetime]
+    ) -> Iterator[tuple[dict[str, object], StoryId]]:
+        rowids: set[int] = set()
+        for part in _parts(terms):
+            rows = self._db.execute(
+                f"SELECT docs FROM postings WHERE term IN ({_marks(part)})", part
+            )
+            for (docs,) in rows:
+                posted = array("q")
+                posted.frombytes(docs)
+                rowids.update(posted)
+        window = (_iso_utc(published[0]), _iso_utc(published[1]))
+        for some in _parts(sorted(rowids)):
+            cursor = self._db.execute(
+                "SELECT f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
+                f" WHERE f.rowid IN ({_marks(some)}) AND a.story_id IS NOT NULL"
+                " AND f.published_utc BETWEEN ? AND ?",
+                (*some, *window),
+            )
+            for row in cursor:
+                yield json.loads(row[0]), StoryId(row[1])
+
     @wrap_errors("clearing derived dedup data")
     def clear_dedup_derived(self) -> None:
         self._db.execute("DELETE FROM dedup_keys")
         self._db.execute("DELETE FROM doc_freqs")
+        self._db.execute("DELETE FROM postings")
 
     @wrap_errors("writing a story decision")
     def decide(self, url: str, decision: StoryDecision) -> None:
