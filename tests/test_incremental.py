@@ -47,7 +47,8 @@ def articles(root: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(root / "state" / "agg.db") as con:
         rows = con.execute(
             "SELECT url, story_id, level, matched_url, title, published, body_html, body_text,"
-            " f.data FROM articles JOIN fingerprints f USING (url) ORDER BY url"
+            " f.data FROM articles JOIN bodies USING (url) JOIN fingerprints f USING (url)"
+            " ORDER BY url"
         ).fetchall()
     con.close()
     return rows
@@ -268,10 +269,16 @@ class TestStoreBackedIndex:
             tmp_path, [ordered[:third], ordered[third : 2 * third], ordered[2 * third :]]
         )
 
-    def test_few_files_at_a_time_in_any_order(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("most_docs", [dedup.MAX_POSTING_DOCS, 25])
+    def test_few_files_at_a_time_in_any_order(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, most_docs: int
+    ) -> None:
         """Steps of at most dedup.FEW_ARTICLES files hold only the articles sharing a rare term
         with them, found through the stored postings; the files of a step come from anywhere
-        in the corpus's month, so steps reach back before articles decided earlier."""
+        in the corpus's month, so steps reach back before articles decided earlier. With
+        query terms capped at 25 articles, many terms outgrow their postings (no longer
+        posted), and a step needing one holds the whole window instead."""
+        monkeypatch.setattr(dedup, "MAX_POSTING_DOCS", most_docs)
         ordered = self._prepared_corpus(tmp_path, seed=5)
         first, rest = ordered[:400], ordered[400:]
         random.Random(5).shuffle(rest)
@@ -280,6 +287,17 @@ class TestStoreBackedIndex:
             steps.append(rest[:size])
             rest = rest[size:]
         self._check_steps(tmp_path, [*steps, rest])
+
+    def test_few_files_whose_terms_are_no_longer_posted(self, tmp_path: Path) -> None:
+        """A term leaves the postings when it grows too common; should it become rare again
+        (newer versions of articles dropping it), a few new files with it get the whole
+        window: here every term is made unposted after the first build."""
+        ordered = self._prepared_corpus(tmp_path, seed=5)
+        first, rest = ordered[:400], ordered[400:]
+        random.Random(6).shuffle(rest)
+        few = dedup.FEW_ARTICLES
+        steps = [first, rest[:few], rest[few : 2 * few]]
+        self._check_steps(tmp_path, steps, unpost_after_first=True)
 
     @staticmethod
     def _prepared_corpus(tmp_path: Path, *, seed: int) -> list[tuple[Path, Prepared]]:
@@ -299,7 +317,12 @@ class TestStoreBackedIndex:
         return sorted(first_of_url.values(), key=_decide_order)
 
     @staticmethod
-    def _check_steps(tmp_path: Path, steps: list[list[tuple[Path, Prepared]]]) -> None:
+    def _check_steps(
+        tmp_path: Path,
+        steps: list[list[tuple[Path, Prepared]]],
+        *,
+        unpost_after_first: bool = False,
+    ) -> None:
         root = site_with(tmp_path / "site", [])
         cfg = load_config(root / "config.toml")
         index = dedup.StoryIndex(cfg.dedup)
@@ -312,12 +335,16 @@ class TestStoreBackedIndex:
         assert {d.level for d in expected.values()} >= {"new", "near_duplicate", "same_story"}
 
         corpus = tmp_path / "corpus" / "seeds"
-        for step in steps:
+        for number, step in enumerate(steps):
             for path, _ in step:
                 target = root / "seeds" / path.relative_to(corpus)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(path, target)
             app.build(cfg)
+            if number == 0 and unpost_after_first:
+                with sqlite3.connect(root / "state" / "agg.db") as con:
+                    assert con.execute("UPDATE postings SET docs = NULL").rowcount > 1000
+                con.close()
         with sqlite3.connect(root / "state" / "agg.db") as con:
             rows = con.execute("SELECT url, story_id, level, matched_url, score FROM articles")
             stored = {row[0]: row[1:] for row in rows}

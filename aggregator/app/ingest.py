@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 BATCH = 256  # articles per transaction: few commits, little lost to a crash
 DERIVED_KEY = "dedup.derived"  # meta: what the dedup keys and frequencies were derived for
 LSH_KEY = "dedup.lsh"  # meta: the LSH bands worked out for a near-duplicate threshold
-POSTED_TOGETHER = 2048  # decided articles whose postings are written together
+POSTED_TOGETHER = 4096  # decided articles whose postings are written together
 T = TypeVar("T")
 
 
@@ -65,17 +65,14 @@ class IngestStats:
     )
 
 
-def open_index(
-    store: Store, cfg: Config, stats: IngestStats, lookup: StoreLookup | None = None
-) -> dedup.StoryIndex:
+def open_index(store: Store, cfg: Config, stats: IngestStats) -> dedup.StoryIndex:
     """The story index over the store's decided articles, ready to decide pending ones.
 
     The index holds only a window of articles in memory and finds the rest through the
     store's dedup keys and document frequencies. Those are derived from the fingerprints;
     when they are not current (a new store schema, another FINGERPRINT_VERSION or LSH
     threshold, a run killed while deciding), they are derived again here, and a fingerprint
-    of an older version is first computed again from the stored article. `lookup`: the
-    index's, when the caller must flush it (StoreLookup.flush).
+    of an older version is first computed again from the stored article.
     """
     from aggregator import dedup  # loaded on first use, like the stages in app.prepare
 
@@ -86,7 +83,7 @@ def open_index(
         stats.changed.clear()  # the stored newer versions are counted already
     return dedup.StoryIndex(
         cfg.dedup,
-        lookup=StoreLookup(store) if lookup is None else lookup,
+        lookup=StoreLookup(store),
         n_docs=store.count_decided(),
         bands=bands,
     )
@@ -111,16 +108,10 @@ def _lsh_bands(store: Store, cfg: DedupConfig) -> tuple[int, int]:
 
 
 class StoreLookup:
-    """dedup.Lookup over the store: fingerprints decoded on their way out.
-
-    The postings of decided articles are written POSTED_TOGETHER articles at a time (one
-    write per term instead of one per term and article); `flush` writes the rest.
-    """
+    """dedup.Lookup over the store: fingerprints decoded on their way out."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._unposted: dict[str, list[str]] = {}  # term -> URLs
-        self._unposted_count = 0
 
     def find(self, keys: Sequence[str]) -> list[tuple[str, str]]:
         return self._store.find_dedup_keys(keys)
@@ -141,11 +132,13 @@ class StoreLookup:
 
     def sharing(
         self, terms: Sequence[str], first: datetime, last: datetime
-    ) -> Iterator[tuple[dedup.Fingerprint, StoryId]]:
+    ) -> list[tuple[dedup.Fingerprint, StoryId]] | None:
         from aggregator import dedup
 
-        for data, story_id in self._store.fingerprints_sharing(terms, (first, last)):
-            yield dedup.fingerprint_from_dict(data), story_id
+        found = self._store.fingerprints_sharing(terms, (first, last))
+        if found is None:
+            return None
+        return [(dedup.fingerprint_from_dict(data), story_id) for data, story_id in found]
 
     def spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
         return self._store.story_spans(ids)
@@ -155,17 +148,6 @@ class StoreLookup:
 
     def put(self, fp: dedup.Fingerprint, story_id: StoryId, keys: Sequence[str]) -> None:
         self._store.put_dedup_keys(fp.url, keys)  # the story is the article's (Store.decide)
-        for term in fp.terms:
-            self._unposted.setdefault(term, []).append(fp.url)
-        self._unposted_count += 1
-        if self._unposted_count >= POSTED_TOGETHER:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the postings not written yet (in the caller's transaction)."""
-        if self._unposted:
-            self._store.add_postings(self._unposted)
-        self._unposted, self._unposted_count = {}, 0
 
     def drop(self, fp: dedup.Fingerprint, keys: Sequence[str]) -> None:
         self._store.drop_dedup_keys(fp.url, keys)
@@ -184,26 +166,41 @@ def _derive_again(store: Store, bands_rows: tuple[int, int], marker: str) -> Non
     from aggregator.dedup.lookup import lookup_keys
 
     bands, rows = bands_rows
-    lookup = StoreLookup(store)
     counts: Counter[str] = Counter()
-    stale: list[tuple[str, StoryId]] = []
+    stale: list[str] = []
     with store.transaction():
         store.clear_dedup_derived()
-        for data, story_id in store.iter_fingerprints():
+        for data, _ in store.iter_fingerprints():
             fp = dedup.fingerprint_from_dict(data)
             if fp.version != dedup.FINGERPRINT_VERSION:
-                stale.append((fp.url, story_id))
+                stale.append(fp.url)
                 continue
-            lookup.put(fp, story_id, lookup_keys(fp, bands=bands, rows=rows))
+            store.put_dedup_keys(fp.url, lookup_keys(fp, bands=bands, rows=rows))
             counts.update(fp.terms)
-        for url, story_id in stale:
+        for url in stale:
             if (fresh := _fingerprint_again(store, url)) is not None:
-                lookup.put(fresh, story_id, lookup_keys(fresh, bands=bands, rows=rows))
+                store.put_dedup_keys(url, lookup_keys(fresh, bands=bands, rows=rows))
                 counts.update(fresh.terms)
-        lookup.flush()
         store.put_doc_freqs(counts.items())
+        _derive_postings(store, counts)
         store.put_meta(DERIVED_KEY, marker)
     log.info("index.derived fingerprints_refreshed=%d terms=%d", len(stale), len(counts))
+
+
+def _derive_postings(store: Store, counts: Mapping[str, int]) -> None:
+    """Post every decided article under its terms, as StoryIndex.take_postings would have."""
+    from aggregator import dedup
+
+    common = {term for term, count in counts.items() if count > dedup.MAX_POSTING_DOCS}
+    for part in _batched(store.iter_fingerprints(), POSTED_TOGETHER):
+        postings: dict[str, list[str]] = {}
+        for data, _ in part:
+            fp = dedup.fingerprint_from_dict(data)
+            for term in fp.terms:
+                if term not in common:
+                    postings.setdefault(term, []).append(fp.url)
+        store.add_postings(postings)
+    store.add_postings(dict.fromkeys(common))
 
 
 def _fingerprint_again(store: Store, url: str) -> dedup.Fingerprint | None:
@@ -361,8 +358,7 @@ def decide_pending(
     urls = store.pending_urls()
     if not urls and not stats.changed:
         return 0
-    lookup = StoreLookup(store)
-    index = open_index(store, cfg, stats, lookup)
+    index = open_index(store, cfg, stats)
     with store.transaction():
         store.put_meta(DERIVED_KEY, "deciding")
         for old, new, story_id in stats.changed:
@@ -379,7 +375,7 @@ def decide_pending(
         if progress is not None:
             progress(done, len(urls))
     with store.transaction():
-        lookup.flush()
+        store.add_postings(index.take_postings())
         store.put_doc_freqs(index.changed_doc_freqs())
         store.put_meta(DERIVED_KEY, _derived_marker(index.bands))
     return len(urls)
@@ -410,6 +406,8 @@ def _decide(
             _touch_story(store, decision.story_id, fp.published, is_new_story=is_new, now=now)
             store.decide(fp.url, decision)
             index.add(fp, decision.story_id, founds=is_new)
+            if index.unposted >= POSTED_TOGETHER:
+                store.add_postings(index.take_postings())
             log.debug(
                 "article.decided url=%r story=%s level=%s score=%.3f",
                 fp.url,

@@ -306,17 +306,18 @@ class StoryIndex:
         last = max(fp.published for fp in fps) + self._cfg.window
         for url in [u for u, h in self._held.items() if not first <= h.published <= last]:
             self._let_go(url)
-        found: Iterable[tuple[Fingerprint, StoryId]]
+        found: Iterable[tuple[Fingerprint, StoryId]] | None = None
         if len(fps) <= FEW_ARTICLES:
             self._learn(fps)
             found = self._lookup.sharing(sorted(self._possible_query_terms(fps)), first, last)
-            self._covered = None  # only part of the window is held
-        else:
+        if found is None:
             found = itertools.chain.from_iterable(
                 self._lookup.between(start, end)
                 for start, end in _missing((first, last), self._covered)
             )
             self._covered = (first, last)
+        else:
+            self._covered = None  # only part of the window is held
         loaded = [pair for pair in found if pair[0].url not in self._held]
         self._learn([*(fp for fp, _ in loaded), *fps])  # one look-up for both
         unknown = {story_id for _, story_id in loaded if story_id not in self._span}
@@ -372,6 +373,17 @@ class StoryIndex:
     def changed_doc_freqs(self) -> list[tuple[str, int]]:
         """(term, document frequency) of each term counted or discounted since the last call."""
         return self._terms.changed_doc_freqs()
+
+    @property
+    def unposted(self) -> int:
+        """How many articles were added since the last take_postings."""
+        return self._terms.unposted
+
+    def take_postings(self) -> dict[str, list[str] | None]:
+        """The URLs of the articles added since the last call, by term, for the Lookup's
+        postings (see Lookup.sharing); None for a term in over MAX_POSTING_DOCS articles,
+        which is never a query term while that lasts, so is not posted."""
+        return self._terms.take_postings(MAX_POSTING_DOCS)
 
     def assign(self, fp: Fingerprint) -> StoryDecision:
         """Decide which story `fp` belongs to; a new one when nothing matches. Does not add.

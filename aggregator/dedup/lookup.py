@@ -48,9 +48,10 @@ class Lookup(Protocol):
 
     def sharing(
         self, terms: Sequence[str], first: datetime, last: datetime
-    ) -> Iterator[tuple[Fingerprint, StoryId]]:
+    ) -> list[tuple[Fingerprint, StoryId]] | None:
         """The decided articles published from `first` to `last` with one of `terms` (and
-        maybe some without: a version replaced since may have had one)."""
+        maybe some without: a version replaced since may have had one); None if a term's
+        articles are not known (StoryIndex.take_postings left it out)."""
         ...
 
     def spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
@@ -62,7 +63,8 @@ class Lookup(Protocol):
         ...
 
     def put(self, fp: Fingerprint, story_id: StoryId, keys: Sequence[str]) -> None:
-        """Remember a newly decided article, its keys and its terms."""
+        """Remember a newly decided article and its keys (its terms come with the next
+        StoryIndex.take_postings)."""
         ...
 
     def drop(self, fp: Fingerprint, keys: Sequence[str]) -> None:
@@ -112,9 +114,9 @@ class MemoryLookup:
 
     def sharing(
         self, terms: Sequence[str], first: datetime, last: datetime
-    ) -> Iterator[tuple[Fingerprint, StoryId]]:
+    ) -> list[tuple[Fingerprint, StoryId]] | None:
         wanted = frozenset(terms)
-        return (pair for pair in self.between(first, last) if not wanted.isdisjoint(pair[0].terms))
+        return [pair for pair in self.between(first, last) if not wanted.isdisjoint(pair[0].terms)]
 
     def spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
         return {story_id: self._spans[story_id] for story_id in ids if story_id in self._spans}

@@ -179,6 +179,10 @@ class TermIndex:
         self._count: _Column[np.int64] = _Column(np.int64)  # by doc: how many terms
         self._terms: _Column[np.int32] = _Column(np.int32)  # term ids, doc after doc
         self._in_title: _Column[np.bool_] = _Column(np.bool_)  # parallel to _terms
+        # The articles counted since the last take_postings: URLs, then term ids, doc by doc.
+        self._unposted_urls: list[str] = []
+        self._unposted_terms: _Column[np.int32] = _Column(np.int32)
+        self._unposted_counts: _Column[np.int64] = _Column(np.int64)
 
     @property
     def doc_freq(self) -> DocFreq:
@@ -209,6 +213,34 @@ class TermIndex:
         self._doc_freq.data[ids] = np.fromiter(
             (counts.get(term, 0) for term in fresh), np.int64, len(fresh)
         )
+
+    @property
+    def unposted(self) -> int:
+        """How many articles were counted since the last take_postings."""
+        return len(self._unposted_urls)
+
+    def take_postings(self, most_docs: int) -> dict[str, list[str] | None]:
+        """The URLs of the articles counted since the last call, by term; None for a term
+        now in more than `most_docs` articles (a term never looked up by its postings)."""
+        term_ids = self._unposted_terms.data
+        if not len(term_ids):
+            return {}
+        docs = np.repeat(np.arange(len(self._unposted_urls)), self._unposted_counts.data)
+        order = np.argsort(term_ids, kind="stable")  # stable: docs stay in order per term
+        term_ids, docs = term_ids[order], docs[order]
+        cuts = np.flatnonzero(np.diff(term_ids)) + 1
+        heads = term_ids[np.concatenate(([0], cuts))].tolist()
+        counts = self._doc_freq.data
+        terms, urls = self._vocabulary.terms, self._unposted_urls
+        postings = {
+            terms[term_id]: (
+                None if counts[term_id] > most_docs else [urls[doc] for doc in group.tolist()]
+            )
+            for term_id, group in zip(heads, np.split(docs, cuts), strict=True)
+        }
+        self._unposted_urls = []
+        self._unposted_terms, self._unposted_counts = _Column(np.int32), _Column(np.int64)
+        return postings
 
     def changed_doc_freqs(self) -> list[tuple[str, int]]:
         """(term, document frequency) of every term counted or discounted since the last call."""
@@ -263,6 +295,9 @@ class TermIndex:
         self._in_title.extend(in_title)
         if counted:
             self._count_terms(term_ids, +1)
+            self._unposted_urls.extend(doc[0] for doc in docs)
+            self._unposted_terms.extend(term_ids.astype(np.int32))
+            self._unposted_counts.extend(counts)
 
     def remove(self, url: str, *, counted: bool = True) -> None:
         """Forget the article at `url`; `counted`: take its terms out of the frequencies.

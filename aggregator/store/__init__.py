@@ -99,16 +99,17 @@ class Store(Protocol):
         """Set the document frequencies of these terms."""
         ...
 
-    def add_postings(self, postings: Mapping[str, Sequence[str]]) -> None:
-        """Post each decided article of `postings[term]` (URLs) under `term`, besides the
-        articles posted there before."""
+    def add_postings(self, postings: Mapping[str, Sequence[str] | None]) -> None:
+        """Post each decided article of `postings[term]` (URLs) under `term`, besides those
+        posted there before; None: stop posting under `term` (until cleared)."""
         ...
 
     def fingerprints_sharing(
         self, terms: Sequence[str], published: tuple[datetime, datetime]
-    ) -> Iterator[tuple[dict[str, object], StoryId]]:
+    ) -> list[tuple[dict[str, object], StoryId]] | None:
         """The fingerprint and story of each decided article published within `published`
-        (ends included) that is posted under one of `terms`."""
+        (ends included) that is posted under one of `terms`; None if one of `terms` is not
+        posted any more."""
         ...
 
     def clear_dedup_derived(self) -> None:

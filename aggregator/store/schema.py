@@ -128,14 +128,29 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     DELETE FROM meta WHERE key = 'dedup.derived';
     """,
-    # Postings of the story terms (term -> the fingerprints' rowids, packed int64), so that a
-    # few new articles find their level-3 candidates without holding the whole time window.
-    # Derived like the keys: the app fills the table when meta `dedup.derived` is not current.
+    # Postings of the story terms (term -> the fingerprints' rowids, packed int64; NULL for a
+    # term too common to be looked up), so that a few new articles find their level-3
+    # candidates without holding the whole time window. Derived like the keys: the app fills
+    # the table when meta `dedup.derived` is not current.
     """
     CREATE TABLE postings (
         term TEXT PRIMARY KEY,
-        docs BLOB NOT NULL
+        docs BLOB
     );
     DELETE FROM meta WHERE key = 'dedup.derived';
+    """,
+    # An article's texts (~23 KB) apart from its row (~1 KB), so that deciding its story, an
+    # UPDATE of the row, does not rewrite them.
+    """
+    CREATE TABLE bodies (
+        url TEXT PRIMARY KEY,
+        raw_html TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        body_text TEXT NOT NULL
+    );
+    INSERT INTO bodies SELECT url, raw_html, body_html, body_text FROM articles;
+    ALTER TABLE articles DROP COLUMN raw_html;
+    ALTER TABLE articles DROP COLUMN body_html;
+    ALTER TABLE articles DROP COLUMN body_text;
     """,
 )

@@ -192,7 +192,8 @@ class SqliteStore:
     @wrap_errors("reading an article")
     def get_article(self, url: str) -> StoredArticle | None:
         row = self._db.execute(
-            "SELECT a.*, f.data AS fingerprint FROM articles a JOIN fingerprints f USING (url)"
+            "SELECT a.*, b.raw_html, b.body_html, b.body_text, f.data AS fingerprint"
+            " FROM articles a JOIN bodies b USING (url) JOIN fingerprints f USING (url)"
             " WHERE url = ?",
             (url,),
         ).fetchone()
@@ -206,16 +207,15 @@ class SqliteStore:
         self._db.execute(
             """
             INSERT INTO articles(url, story_id, title, published, published_utc, source, via,
-                origin, language, author, guid, captured, raw_html, body_html, body_text, summary,
-                images, digest, level, matched_url, score, evidence, ingested_at, changed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                origin, language, author, guid, captured, summary, images, digest, level,
+                matched_url, score, evidence, ingested_at, changed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(url) DO UPDATE SET
                 story_id = excluded.story_id, title = excluded.title,
                 published = excluded.published, published_utc = excluded.published_utc,
                 source = excluded.source, via = excluded.via, origin = excluded.origin,
                 language = excluded.language, author = excluded.author, guid = excluded.guid,
-                captured = excluded.captured, raw_html = excluded.raw_html,
-                body_html = excluded.body_html, body_text = excluded.body_text,
+                captured = excluded.captured,
                 summary = excluded.summary, images = excluded.images, digest = excluded.digest,
                 level = excluded.level,
                 matched_url = excluded.matched_url, score = excluded.score,
@@ -224,10 +224,16 @@ class SqliteStore:
             (
                 a.url, story_id, a.title, _iso(a.published), _iso_utc(a.published), a.source,
                 a.via, a.origin, a.language, a.author, a.guid, _iso_or_none(a.captured),
-                a.raw_html, body.html, body.text, body.summary, json.dumps(list(body.images)),
+                body.summary, json.dumps(list(body.images)),
                 stored.digest, d.level, d.matched_url, d.score, d.evidence, _iso(now), _iso(now),
             ),
         )  # fmt: skip
+        self._db.execute(
+            "INSERT INTO bodies(url, raw_html, body_html, body_text) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(url) DO UPDATE SET raw_html = excluded.raw_html,"
+            " body_html = excluded.body_html, body_text = excluded.body_text",
+            (a.url, a.raw_html, body.html, body.text),
+        )
         self._db.execute(
             "INSERT INTO fingerprints(url, published_utc, data) VALUES (?, ?, ?)"
             " ON CONFLICT(url) DO UPDATE SET"
@@ -347,53 +353,58 @@ class SqliteStore:
         )
 
     @wrap_errors("writing postings")
-    def add_postings(self, postings: Mapping[str, Sequence[str]]) -> None:
-        urls = sorted({url for posted in postings.values() for url in posted})
+    def add_postings(self, postings: Mapping[str, Sequence[str] | None]) -> None:
+        posted = sorted({url for urls in postings.values() if urls for url in urls})
         rowid_of: dict[str, int] = {}
-        for part in _parts(urls):
+        for part in _parts(posted):
             rows = self._db.execute(
                 f"SELECT url, rowid FROM fingerprints WHERE url IN ({_marks(part)})", part
             )
             rowid_of.update((row[0], row[1]) for row in rows)
         terms = sorted(postings)
-        docs_of: dict[str, array[int]] = {term: array("q") for term in terms}
+        docs_of: dict[str, array[int] | None] = {term: array("q") for term in terms}
         for part in _parts(terms):
             rows = self._db.execute(
                 f"SELECT term, docs FROM postings WHERE term IN ({_marks(part)})", part
             )
             for term, docs in rows:
-                docs_of[term].frombytes(docs)
+                docs_of[term] = None if docs is None else array("q", docs)
         for term in terms:
-            docs_of[term].extend(rowid_of[url] for url in postings[term] if url in rowid_of)
+            docs, urls = docs_of[term], postings[term]
+            if docs is None or urls is None:  # not posted (any more): stays so
+                docs_of[term] = None
+            else:
+                docs.extend(rowid_of[url] for url in urls if url in rowid_of)
         self._db.executemany(
             "INSERT INTO postings(term, docs) VALUES (?, ?)"
             " ON CONFLICT(term) DO UPDATE SET docs = excluded.docs",
-            ((term, docs_of[term].tobytes()) for term in terms),
+            ((term, None if docs is None else docs.tobytes()) for term, docs in docs_of.items()),
         )
 
     @wrap_errors("reading fingerprints")
     def fingerprints_sharing(
         self, terms: Sequence[str], published: tuple[datetime, datetime]
-    ) -> Iterator[tuple[dict[str, object], StoryId]]:
+    ) -> list[tuple[dict[str, object], StoryId]] | None:
         rowids: set[int] = set()
         for part in _parts(terms):
             rows = self._db.execute(
                 f"SELECT docs FROM postings WHERE term IN ({_marks(part)})", part
             )
             for (docs,) in rows:
-                posted = array("q")
-                posted.frombytes(docs)
-                rowids.update(posted)
+                if docs is None:
+                    return None
+                rowids.update(array("q", docs))
         window = (_iso_utc(published[0]), _iso_utc(published[1]))
+        found: list[tuple[dict[str, object], StoryId]] = []
         for some in _parts(sorted(rowids)):
-            cursor = self._db.execute(
+            rows = self._db.execute(
                 "SELECT f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
                 f" WHERE f.rowid IN ({_marks(some)}) AND a.story_id IS NOT NULL"
                 " AND f.published_utc BETWEEN ? AND ?",
                 (*some, *window),
             )
-            for row in cursor:
-                yield json.loads(row[0]), StoryId(row[1])
+            found.extend((json.loads(row[0]), StoryId(row[1])) for row in rows)
+        return found
 
     @wrap_errors("clearing derived dedup data")
     def clear_dedup_derived(self) -> None:
@@ -446,8 +457,8 @@ class SqliteStore:
             }
             members: dict[str, list[StoryMember]] = {}
             rows = self._db.execute(
-                f"SELECT {_MEMBER_COLUMNS} FROM articles WHERE story_id IN ({marks})"
-                " ORDER BY published_utc, url",
+                f"SELECT {_MEMBER_COLUMNS} FROM articles a JOIN bodies b USING (url)"
+                f" WHERE a.story_id IN ({marks}) ORDER BY a.published_utc, url",
                 part,
             )
             for row in rows:
@@ -600,8 +611,8 @@ def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
 
 
 _MEMBER_COLUMNS = (
-    "url, story_id, title, published, source, via, body_html, body_text, summary, author,"
-    " language, level, matched_url, score, evidence"
+    "url, a.story_id, a.title, a.published, a.source, a.via, b.body_html, b.body_text,"
+    " a.summary, a.author, a.language, a.level, a.matched_url, a.score, a.evidence"
 )
 
 
