@@ -7,6 +7,9 @@ import json
 import random
 import re
 import struct
+import subprocess
+import sys
+import textwrap
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -332,6 +335,36 @@ class TestSignature:
         )
         reference.update_batch(shingle_hashes(units).tolist())
         assert minhash_signature(units) == tuple(reference.hashvalues.tolist())
+
+    def test_permutations_are_datasketchs(self) -> None:
+        """The permutations drawn without datasketch are those its MinHash draws."""
+        from aggregator.dedup.shingles import _permutations
+
+        a, b = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
+        ours_a, ours_b = _permutations()
+        assert (ours_a.dtype, ours_b.dtype) == (a.dtype, b.dtype)
+        assert (ours_a.tolist(), ours_b.tolist()) == (a.tolist(), b.tolist())
+
+    def test_preparing_a_seed_imports_neither_datasketch_nor_scipy(self) -> None:
+        """A worker preparing articles never loads datasketch, nor the scipy it pulls in."""
+        script = textwrap.dedent(
+            """
+            import sys
+            from pathlib import Path
+            from aggregator.app.prepare import Prepared, prepare
+            from aggregator.sources.seeds import SeedInput
+            for path in sys.argv[1:]:
+                assert isinstance(prepare(SeedInput(path=Path(path), stamp=""), via="s"), Prepared)
+            print(sorted({name.split(".")[0] for name in sys.modules} & {"datasketch", "scipy"}))
+            """
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script, *map(str, SAMPLE_SEEDS)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout == "[]\n"
 
     def test_unit_hashes_are_pinned(self) -> None:
         """Unit hashes are a fixed function of the text: the same in every process and run."""

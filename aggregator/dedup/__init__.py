@@ -513,7 +513,7 @@ class StoryIndex:
 def lsh_bands(near_duplicate: float) -> tuple[int, int]:
     """(bands, rows per band) of the MinHash LSH for a near-duplicate threshold: datasketch's
     choice of the pair that minimises false positives and negatives at that threshold."""
-    from datasketch import MinHashLSH  # deferred, as in aggregator.dedup.shingles
+    from datasketch import MinHashLSH  # deferred: it loads scipy (~0.45 s)
 
     lsh = MinHashLSH(threshold=lsh_threshold(near_duplicate), num_perm=NUM_PERM)
     return int(lsh.b), int(lsh.r)

@@ -9,7 +9,10 @@ is (the band keys live in the store, see aggregator.dedup.lookup), and whose see
 permutations (MinHash(NUM_PERM, MINHASH_SEED, MINHASH_SCHEME).permutations) we apply to our
 shingle hashes, so signatures stored today still compare with tomorrow's; the permutation
 scheme is pinned (MINHASH_SCHEME) because datasketch 2 changed its default and refuses to mix
-schemes.
+schemes. The permutations are drawn here as datasketch draws them (numpy's RandomState,
+seeded with MINHASH_SEED) rather than taken from a MinHash: importing datasketch loads scipy,
+about 0.45 s in every worker process, and no signature needs it (tests/test_dedup.py pins the
+two equal).
 
 Why we hash shingles ourselves: MinHash.update_batch hashes each shingle with sha1 in a
 Python loop (about a microsecond per shingle, a millisecond per article). shingle_hashes does
@@ -30,8 +33,9 @@ from typing import Final, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-# datasketch is imported where it is used, not here: importing it loads scipy (~0.4 s), which
-# a build with nothing new to decide never needs.
+# datasketch is imported only where its LSH chooses bands, never here: importing it loads scipy
+# (~0.45 s), which neither a worker making signatures nor a build with nothing new to decide
+# needs.
 
 NUM_PERM: Final = 128
 MINHASH_SEED: Final = 1
@@ -135,11 +139,15 @@ def lsh_threshold(near_duplicate: float) -> float:
 
 @functools.cache
 def _permutations() -> tuple[U32, U32]:
-    """datasketch's permutation parameters (a, b) for our seed and scheme; drawn once."""
-    from datasketch import MinHash  # deferred: see the note at the imports
+    """datasketch's permutation parameters (a, b) for our seed and scheme; drawn once.
 
-    a, b = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
-    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+    Drawn as datasketch 2's MinHash draws them for "affine32": odd multipliers a, then
+    offsets b, from one RandomState (whose stream numpy keeps fixed across versions).
+    """
+    draw = np.random.RandomState(MINHASH_SEED)
+    a = draw.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = draw.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 def _fmix(values: _A, constants: tuple[int, int, int, int, int]) -> _A:
