@@ -12,14 +12,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from aggregator import __version__, app
+from aggregator import __version__
 from aggregator.config import Config, load_config
 from aggregator.errors import AggregatorError, ConfigError
 from aggregator.log import setup_logging
+
+if TYPE_CHECKING:
+    from aggregator import app
 
 PROGRESS_EVERY_S = 2.0  # without a terminal, one progress line this often
 
@@ -94,6 +97,8 @@ def build(config_path: Path, jobs: int, fetch: bool) -> None:
 
     Example: aggregator build --config config.toml --jobs 2
     """
+    from aggregator import app  # each command imports what it runs: --help and --version none
+
     cfg = _load(config_path)
     workers = jobs or os.cpu_count() or 1
     with errors_as_exit_codes(), progress_reporter(sys.stderr) as progress:
@@ -108,6 +113,8 @@ def check(config_path: Path) -> None:
 
     Example: aggregator check --config config.toml
     """
+    from aggregator import app
+
     cfg = _load(config_path)
     problems = app.check(cfg)
     click.echo(f"{cfg.path}: ok: {len(cfg.sources)} sources, {len(cfg.topics)} topics")
@@ -125,6 +132,8 @@ def stories(config_path: Path, show_all: bool) -> None:
 
     Use it to tune [dedup] thresholds. Example: aggregator stories --all
     """
+    from aggregator import app
+
     cfg = _load(config_path)
     with errors_as_exit_codes():
         listing = app.describe_stories(cfg, show_all=show_all)

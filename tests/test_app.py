@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import feedparser
 import pytest
 
 from aggregator import app
-from aggregator.config import Config, load_config
+from aggregator.app.usecases import opened_store
+from aggregator.config import Config, TopicConfig, load_config
 from aggregator.errors import StorageError
+from aggregator.publish.render import FeedMeta, render_feed
+from aggregator.records import StoryId, StorySummary
 from tests.conftest import SAMPLE_SEEDS
 
 RFI_ARRIVAL, BBC_ARRIVAL, RFI_VISIT, BBC_TALKS, EPOCH = SAMPLE_SEEDS
@@ -73,6 +78,52 @@ class TestStoryLifecycle:
         result = app.build(cfg)
         assert result.ingest.duplicates == 1 and result.ingest.updated == 0
         assert "旧版本" not in all_feed(cfg).entries[0].content[0].value
+
+
+class TestPublish:
+    def test_newest_orders_by_instant_whatever_the_utc_offset(self) -> None:
+        """Later instants first (not later wall-clock times), then later published, then the
+        higher id; the same instant written with two offsets is a tie."""
+        beijing = timezone(timedelta(hours=8))
+        noon = datetime(2023, 9, 5, 12, 0, tzinfo=UTC)
+
+        def summary(story: str, updated: datetime, published: datetime = noon) -> StorySummary:
+            return StorySummary(id=StoryId(story), published=published, updated=updated, topics=())
+
+        stories = [
+            summary("a", noon.astimezone(beijing)),  # 20:00 in Beijing: the same instant
+            summary("b", noon),
+            summary("c", datetime(2023, 9, 5, 19, 0, tzinfo=beijing)),  # 11:00 UTC: earlier
+            summary("d", noon, published=noon + timedelta(microseconds=1)),
+            summary("e", noon + timedelta(microseconds=1)),
+        ]
+        assert [s.id for s in app.newest(stories, limit=4)] == ["e", "d", "b", "a"]
+
+    def test_each_feed_is_what_its_fully_loaded_stories_render(self, tmp_path: Path) -> None:
+        """Publish loads a story once for all the feeds it is in, and only what an entry shows;
+        every feed file is still byte for byte render_feed of its stories loaded whole."""
+        cfg = make_site(tmp_path, *SAMPLE_SEEDS)
+        topics = (
+            TopicConfig(slug="korea", title="Korea", include=("朝鲜",)),
+            TopicConfig(slug="every", title="Every story"),
+        )
+        cfg = replace(cfg, topics=topics, output=replace(cfg.output, max_entries=3))
+        assert app.build(cfg).publish.written == 3
+        with opened_store(cfg) as store:
+            stories = app.newest(app.load_stories(store, cfg), limit=10**9)
+        categories = {t.slug: t.title for t in topics}
+        for slug, title in [("all", "All stories"), *categories.items()]:
+            entries = [s for s in stories if slug == "all" or slug in s.topics][:3]
+            assert len(entries) > 1
+            meta = FeedMeta(
+                slug=slug,
+                title=title,
+                updated=max(s.updated for s in entries),
+                categories=categories,
+                entry_count=len(entries),
+            )
+            expected = render_feed(entries, meta=meta, site=cfg.site)
+            assert (cfg.output.dir / f"{slug}.atom").read_bytes() == expected
 
 
 class TestBuildEdges:

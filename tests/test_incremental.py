@@ -147,6 +147,28 @@ class TestRebuild:
         assert "read 10 files (10 unchanged)" in summary and "skipped 0 files" in summary
         assert articles(root) == before
 
+    def test_touched_and_same_size_edits_are_read_again(
+        self, corpus: list[Path], tmp_path: Path
+    ) -> None:
+        """A file whose mtime moved is read again: with the same bytes it is already known,
+        edited to the same size its article is updated."""
+        root = site_with(tmp_path, corpus[:10])
+        build(root)
+        touched, edited = (root / "seeds" / path.name for path in corpus[:2])
+        stat = touched.stat()
+        os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        text = edited.read_text(encoding="utf-8")
+        title_start = text.index("[") + 1
+        new_char = "甲" if text[title_start] != "甲" else "乙"  # three UTF-8 bytes, as any Han
+        edited.write_text(text[:title_start] + new_char + text[title_start + 1 :], "utf-8")
+        stat = edited.stat()
+        os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        assert stat.st_size == len(text.encode("utf-8"))
+        summary = build(root)
+        assert "read 10 files (8 unchanged): 0 new articles, 1 updated, 1 already known" in summary
+        titles = [str(row[4]) for row in articles(root)]
+        assert sum(title.startswith(new_char) for title in titles) == 1
+
     def test_nothing_changed_writes_no_feed(self, corpus: list[Path], tmp_path: Path) -> None:
         root = site_with(tmp_path, corpus[:10])
         build(root)

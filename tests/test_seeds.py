@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 import opencc
 import pytest
 
 from aggregator.errors import SeedFormatError
+from aggregator.sources import Collected
 from aggregator.sources.seedformat import parse_seed
-from aggregator.sources.seeds import MAX_SEED_BYTES, iter_seed_files, read_seed
+from aggregator.sources.seeds import (
+    MAX_SEED_BYTES,
+    SeedFolder,
+    SeedInput,
+    iter_seed_files,
+    read_seed,
+)
 from tests.conftest import SAMPLE_SEEDS
 
 RFI = SAMPLE_SEEDS[0]
@@ -75,6 +83,52 @@ class TestIterSeedFiles:
     def test_lists_the_sample_seeds(self) -> None:
         """The bundled seeds folder yields exactly the sample seeds."""
         assert list(iter_seed_files(SAMPLE_SEEDS[0].parent)) == SAMPLE_SEEDS
+
+
+class TestScan:
+    def test_origins_are_the_paths_iter_seed_files_yields(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Origins are written as str(Path) writes them, for a folder given as ".", relative
+        or absolute: a store's recorded inputs keep matching the files they came from."""
+        for name in ("seeds/b.txt", "seeds/a/z.md", "seeds/a/a.txt"):
+            _write(tmp_path / name, "x")
+        monkeypatch.chdir(tmp_path)
+        for folder in (Path("."), Path("seeds"), Path("seeds/a"), tmp_path / "seeds"):
+            assert _origins(SeedFolder("s", folder)) == [str(p) for p in iter_seed_files(folder)]
+        expected = ["seeds/a/a.txt", "seeds/a/z.md", "seeds/b.txt"]
+        assert _origins(SeedFolder("s", Path("."))) == expected
+
+    def test_a_file_is_read_again_when_its_size_or_mtime_changes(self, tmp_path: Path) -> None:
+        """Unchanged files (same size and mtime) are not read; touched ones and ones rewritten
+        with the same size are; a changed stamp is all that counts, not the bytes."""
+        paths = [_write(tmp_path / name, "same text") for name in ("a.txt", "b.txt", "c.txt")]
+        resized_mtime = paths[2].stat().st_mtime_ns
+        folder = SeedFolder("s", tmp_path)
+        stamps = {item.origin: item.stamp for item in folder.scan(stamp_of=lambda _: None)}
+        assert all(isinstance(item, SeedInput) for item in folder.scan(stamp_of=lambda _: None))
+        touched, rewritten, resized = paths
+        mtime = touched.stat().st_mtime_ns
+        os.utime(touched, ns=(mtime, mtime + 10**9))  # same bytes, a later mtime
+        rewritten.write_text("SAME TEXT")  # same size, a later mtime
+        os.utime(rewritten, ns=(mtime, mtime + 2 * 10**9))
+        resized.write_text("other bytes")  # another size, the same mtime
+        os.utime(resized, ns=(mtime, resized_mtime))
+        found = {item.origin: item for item in folder.scan(stamp_of=stamps.get)}
+        assert {o for o, item in found.items() if isinstance(item, SeedInput)} == {
+            str(touched),
+            str(rewritten),
+            str(resized),
+        }
+        stamps = {o: item.stamp for o, item in found.items()}
+        assert all(
+            isinstance(item, Collected) and item.doc is None
+            for item in folder.scan(stamp_of=stamps.get)
+        )
+
+
+def _origins(folder: SeedFolder) -> list[str]:
+    return [item.origin for item in folder.scan(stamp_of=lambda _: None)]
 
 
 class TestReadSeed:

@@ -125,6 +125,33 @@ class TestSqliteStore:
         assert [m.url for m in members] == [early.article.url, late.article.url]
         assert members[0].html == early.body.html and members[0].decision == early.decision
 
+    def test_entry_stories_read_only_the_representatives_body(self, store: SqliteStore) -> None:
+        """iter_entry_stories gives iter_stories' stories, in the order asked, with the first
+        member's html and summary; the other bodies, the texts and the decisions are left out."""
+        for n, story in enumerate(("s1", "s2", "s1")):
+            stored = make_stored(f"https://example.org/{n}", story=story)
+            article = replace(stored.article, published=datetime(2023, 9, 5 + n, tzinfo=BEIJING))
+            body = replace(stored.body, html=f"<p>{n}</p>", summary=f"summary {n}")
+            add(store, replace(stored, article=article, body=body))
+        ids = [StoryId("s2"), StoryId("s1")]
+        full = list(store.iter_stories(ids))
+        entries = list(store.iter_entry_stories(ids))
+        assert [state for state, _ in entries] == [state for state, _ in full]
+        for (_, members), (_, light) in zip(full, entries, strict=True):
+            first, *others = members
+            expected = [replace(first, text="", decision=None)]
+            expected += [replace(m, html="", text="", summary="", decision=None) for m in others]
+            assert light == expected
+        assert entries[1][1][0].html == "<p>0</p>" and entries[1][1][1].html == ""
+
+    def test_input_digests_map_every_origin(self, store: SqliteStore) -> None:
+        """input_digests holds each recorded input's latest digest."""
+        with store.transaction():
+            store.record_input("seeds/a.txt", "10:20", now=NOW)
+            store.record_input("seeds/b.txt", "11:21", now=NOW)
+            store.record_input("seeds/a.txt", "12:22", now=NOW)
+        assert store.input_digests() == {"seeds/a.txt": "12:22", "seeds/b.txt": "11:21"}
+
     def test_source_state_round_trip(self, store: SqliteStore) -> None:
         """Source fetch state (validators, errors, backoff) survives a write and read."""
         state = SourceState(

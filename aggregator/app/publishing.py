@@ -6,12 +6,14 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from aggregator import __version__
 from aggregator.config import Config
-from aggregator.publish.render import FeedMeta, render_feed, render_index, render_opml
+from aggregator.publish.render import FeedMeta, render_feeds, render_index, render_opml
 from aggregator.publish.write import remove_stale, remove_temp_files, write_atomic
 from aggregator.records import (
     FeedState,
@@ -22,7 +24,6 @@ from aggregator.records import (
     StorySummary,
 )
 from aggregator.store import Store
-from aggregator.topics import compile_topics
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ ALL_SLUG = "all"
 ALL_TITLE = "All stories"
 PUBLISH_CONFIG_KEY = "publish.config"  # meta key: digest of the config the topics match
 TOPIC_BATCH = 256  # stories whose topics are matched per transaction
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +44,8 @@ class PublishStats:
 
 def load_stories(store: Store, cfg: Config) -> list[Story]:
     """Every story with its members (earliest first) and its topics."""
+    from aggregator.topics import compile_topics  # on first use: see match_changed_stories
+
     topics = compile_topics(cfg.topics)  # once per publish, not once per story
     stories = [_story(state, rows) for state, rows in store.iter_stories()]
     return [replace(story, topics=topics.match(story)) for story in stories]
@@ -69,16 +74,41 @@ def publish(store: Store, cfg: Config, *, now: datetime) -> PublishStats:
             store.put_meta(PUBLISH_CONFIG_KEY, config_key)
     match_changed_stories(store, cfg)
     summaries = store.story_summaries()
-    categories = {t.slug: t.title for t in cfg.topics}
-    feeds = [(ALL_SLUG, ALL_TITLE, summaries)]
-    feeds += [(t.slug, t.title, [s for s in summaries if t.slug in s.topics]) for t in cfg.topics]
-    metas: list[FeedMeta] = []
-    written = 0
+    feeds = _plan_feeds(store, cfg, summaries, config_key=config_key, now=now)
     out = cfg.output.dir
     # Left by a publish killed mid-write; callers hold the store's lock, so none is in flight.
     remove_temp_files(out)
-    for slug, title, candidates in feeds:
-        entries = newest(candidates, cfg.output.max_entries)
+    written = _write_feeds(store, cfg, [f for f in feeds if not _is_current(f, out)], now=now)
+    metas = [feed.meta for feed in feeds]
+    write_atomic(out / "index.opml", render_opml(metas, site=cfg.site))
+    write_atomic(out / "index.html", render_index(metas, site=cfg.site))
+    for path in remove_stale(out, keep={f"{m.slug}.atom" for m in metas}):
+        log.info("feed.removed path=%r", str(path))
+    return PublishStats(feeds=len(metas), written=written, stories=len(summaries))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Feed:
+    """One feed to publish: its entries (newest first), its last publish and its plan."""
+
+    meta: FeedMeta
+    entries: list[StorySummary]
+    previous: FeedState | None
+    plan: str  # _plan(): equal plans render equal files
+
+
+def _plan_feeds(
+    store: Store,
+    cfg: Config,
+    summaries: Sequence[StorySummary],
+    *,
+    config_key: str,
+    now: datetime,
+) -> list[_Feed]:
+    """all.atom and each topic's feed, in config order, with their entries and plans."""
+    categories = {t.slug: t.title for t in cfg.topics}
+    feeds: list[_Feed] = []
+    for slug, title, entries in _feed_entries(cfg, summaries):
         previous = store.feed_state(slug)
         meta = FeedMeta(
             slug=slug,
@@ -87,21 +117,46 @@ def publish(store: Store, cfg: Config, *, now: datetime) -> PublishStats:
             categories=categories,
             entry_count=len(entries),
         )
-        metas.append(meta)
         plan = _plan(config_key, meta, entries)
-        path = out / f"{slug}.atom"
-        if previous is not None and previous.plan == plan and path.is_file():
-            continue
-        data = render_feed(_stories(store, entries), meta=meta, site=cfg.site)
-        if write_atomic(path, data):
+        feeds.append(_Feed(meta=meta, entries=entries, previous=previous, plan=plan))
+    return feeds
+
+
+def _feed_entries(
+    cfg: Config, summaries: Sequence[StorySummary]
+) -> list[tuple[str, str, list[StorySummary]]]:
+    """(slug, title, newest entries) of all.atom and of each topic's feed, in config order."""
+    ordered = newest(summaries, len(summaries))  # sorted once; each feed takes its share
+    limit = cfg.output.max_entries
+    feeds = [(ALL_SLUG, ALL_TITLE, ordered[:limit])]
+    for topic in cfg.topics:
+        entries = list(islice((s for s in ordered if topic.slug in s.topics), limit))
+        feeds.append((topic.slug, topic.title, entries))
+    return feeds
+
+
+def _is_current(feed: _Feed, out: Path) -> bool:
+    """The feed's file is there and was rendered from this very plan: nothing to write."""
+    previous = feed.previous
+    return (
+        previous is not None
+        and previous.plan == feed.plan
+        and (out / f"{feed.meta.slug}.atom").is_file()
+    )
+
+
+def _write_feeds(store: Store, cfg: Config, feeds: Sequence[_Feed], *, now: datetime) -> int:
+    """Render and write `feeds`, loading and rendering each story in them once; returns how
+    many files changed."""
+    stories = _stories(store, [entry for feed in feeds for entry in feed.entries])
+    shown = [(f.meta, [stories[e.id] for e in f.entries if e.id in stories]) for f in feeds]
+    written = 0
+    for feed, data in zip(feeds, render_feeds(shown, site=cfg.site), strict=True):
+        if write_atomic(cfg.output.dir / f"{feed.meta.slug}.atom", data):
             written += 1
-            log.info("feed.written slug=%s entries=%d", slug, len(entries))
-        _remember_feed(store, previous, meta, data, plan=plan, now=now)
-    write_atomic(out / "index.opml", render_opml(metas, site=cfg.site))
-    write_atomic(out / "index.html", render_index(metas, site=cfg.site))
-    for path in remove_stale(out, keep={f"{m.slug}.atom" for m in metas}):
-        log.info("feed.removed path=%r", str(path))
-    return PublishStats(feeds=len(metas), written=written, stories=len(summaries))
+            log.info("feed.written slug=%s entries=%d", feed.meta.slug, len(feed.entries))
+        _remember_feed(store, feed.previous, feed.meta, data, plan=feed.plan, now=now)
+    return written
 
 
 def match_changed_stories(store: Store, cfg: Config) -> int:
@@ -109,6 +164,8 @@ def match_changed_stories(store: Store, cfg: Config) -> int:
     ids = store.changed_story_ids()
     if not ids:
         return 0  # compiling topics loads OpenCC's tables: not on a build with nothing new
+    from aggregator.topics import compile_topics  # nor importing it, which compiles patterns
+
     topics = compile_topics(cfg.topics)
     for start in range(0, len(ids), TOPIC_BATCH):
         with store.transaction():
@@ -118,14 +175,14 @@ def match_changed_stories(store: Store, cfg: Config) -> int:
     return len(ids)
 
 
-def _stories(store: Store, entries: Sequence[StorySummary]) -> list[Story]:
-    """The full stories behind `entries`, in the same order, with their known topics."""
+def _stories(store: Store, entries: Sequence[StorySummary]) -> dict[StoryId, Story]:
+    """The stories behind `entries` as feed entries show them, by id, with their known topics;
+    each is loaded once, however many feeds it is in."""
     by_id = {e.id: e for e in entries}
-    loaded = {
+    return {
         state.id: replace(_story(state, rows), topics=by_id[state.id].topics)
-        for state, rows in store.iter_stories(list(by_id))
+        for state, rows in store.iter_entry_stories(list(by_id))
     }
-    return [loaded[e.id] for e in entries if e.id in loaded]
 
 
 def _config_key(cfg: Config) -> str:
@@ -184,8 +241,17 @@ D = TypeVar("D", bound=_Dated)
 
 def newest(stories: Iterable[D], limit: int) -> list[D]:
     """The `limit` most recently updated stories, newest first, ties broken by id."""
-    ordered = sorted(stories, key=lambda s: (s.updated, s.published, s.id), reverse=True)
-    return ordered[:limit]
+    return sorted(stories, key=_recency, reverse=True)[:limit]
+
+
+def _recency(story: _Dated) -> tuple[int, int, StoryId]:
+    """(updated, published, id) with the times as microseconds since the epoch: ordered as the
+    aware times are, and compared several times faster than times of different UTC offsets."""
+    return (
+        (story.updated - EPOCH) // MICROSECOND,
+        (story.published - EPOCH) // MICROSECOND,
+        story.id,
+    )
 
 
 def _feed_updated(

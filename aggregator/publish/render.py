@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
-
-from lxml import etree
 
 from aggregator.config import SiteConfig
 from aggregator.records import Story, StoryId, StoryMember
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 ATOM_TYPE = "application/atom+xml"
 HTML_TYPE = "text/html"
@@ -46,8 +47,9 @@ MEMBER_TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 WEB_SCHEMES = frozenset({"http", "https"})
 
 # Characters XML 1.0 cannot carry: lxml refuses them and ElementTree writes them unescaped,
-# so one stray control character in a seed would break the whole feed.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# so one stray control character in a seed would break the whole feed. Listed as what XML's
+# Char production leaves out; its negated ranges would take ten times as long to compile.
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,11 +76,24 @@ def entry_id(story_id: StoryId, site: SiteConfig) -> str:
 
 def render_feed(stories: Sequence[Story], *, meta: FeedMeta, site: SiteConfig) -> bytes:
     """Render `stories`, in the given order, as one Atom 1.0 document."""
-    generator = _feed_generator(meta, site)
-    for story in stories:
-        _add_entry(generator.add_entry(order="append"), story, meta=meta, site=site)
-    atom: bytes = generator.atom_str(pretty=True)
+    [atom] = render_feeds([(meta, stories)], site=site)
     return atom
+
+
+def render_feeds(
+    feeds: Iterable[tuple[FeedMeta, Sequence[Story]]], *, site: SiteConfig
+) -> Iterator[bytes]:
+    """render_feed of each feed in turn; what an entry shows of a story that several feeds
+    list (the same story: same id, same members) is worked out once for all of them."""
+    shown: dict[StoryId, _Shown] = {}
+    for meta, stories in feeds:
+        generator = _feed_generator(meta, site)
+        for story in stories:
+            if story.id not in shown:
+                shown[story.id] = _shown(story, site)
+            _add_entry(generator.add_entry(order="append"), story, shown[story.id], meta=meta)
+        atom: bytes = generator.atom_str(pretty=True)
+        yield atom
 
 
 def render_opml(feeds: Sequence[FeedMeta], *, site: SiteConfig) -> bytes:
@@ -153,33 +168,51 @@ def _feed_generator(meta: FeedMeta, site: SiteConfig) -> Any:
     return generator
 
 
-def _add_entry(entry: Any, story: Story, *, meta: FeedMeta, site: SiteConfig) -> None:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Shown:
+    """What a story's entry shows that is worked out from its members, the same in any feed."""
+
+    id: str
+    title: str
+    links: tuple[tuple[str, str], ...]  # (rel, href)
+    author: str
+    content: str
+    summary: str
+
+
+def _shown(story: Story, site: SiteConfig) -> _Shown:
     representative = story.representative
     others = _other_members(story)
-    entry.id(entry_id(story.id, site))
-    entry.title(_xml_text(representative.title) or UNTITLED)
+    links = [("alternate", _web_url(representative.url))]
+    links += [("related", _web_url(member.url)) for member in others]
+    body = representative.html + _also_reported_html(others)
+    return _Shown(
+        id=entry_id(story.id, site),
+        title=_xml_text(representative.title) or UNTITLED,
+        links=tuple((rel, href) for rel, href in links if href),
+        author=_xml_text(representative.author or "") or _xml_text(representative.source),
+        content=_xml_text(body),
+        summary=_xml_text(representative.summary),
+    )
+
+
+def _add_entry(entry: Any, story: Story, shown: _Shown, *, meta: FeedMeta) -> None:
+    entry.id(shown.id)
+    entry.title(shown.title)
     entry.updated(story.updated)
     entry.published(story.published)
     links: _EntryLinks = getattr(entry, LINKS_EXTENSION)
-    alternate = _web_url(representative.url)
-    if alternate:
-        links.add("alternate", alternate)
-    for member in others:
-        related = _web_url(member.url)
-        if related:
-            links.add("related", related)
-    author = _xml_text(representative.author or "") or _xml_text(representative.source)
-    if author:
-        entry.author(name=author)
+    for rel, href in shown.links:
+        links.add(rel, href)
+    if shown.author:
+        entry.author(name=shown.author)
     for slug in dict.fromkeys(story.topics):
         term = _xml_text(slug)
         if term:
             entry.category(term=term, label=_xml_text(meta.categories.get(slug, "")))
-    body = representative.html + _also_reported_html(others)
-    entry.content(_xml_text(body), type="html")
-    summary = _xml_text(representative.summary)
-    if summary:
-        entry.summary(summary)
+    entry.content(shown.content, type="html")
+    if shown.summary:
+        entry.summary(shown.summary)
 
 
 class _NoFeedExtension:
@@ -213,6 +246,8 @@ class _EntryLinks:
     def extend_atom(self, entry: etree._Element) -> etree._Element:
         # feedgen builds un-prefixed elements under a root declaring the Atom namespace as the
         # default one, so plain "link" lands in the Atom namespace like its own elements.
+        from lxml import etree  # loaded with feedgen: an unchanged build renders nothing
+
         for rel, href in self.links:
             etree.SubElement(entry, "link", {"href": href, "rel": rel, "type": HTML_TYPE})
         return entry

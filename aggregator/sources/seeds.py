@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import charset_normalizer
-
 from aggregator.errors import SeedFormatError
 from aggregator.records import SeedDoc
 from aggregator.sources import Collected, Progress
@@ -44,51 +42,79 @@ def iter_seed_files(folder: Path) -> Iterator[Path]:
     Raises:
         SeedFormatError: `folder` itself cannot be listed.
     """
+    for path, _ in _seed_entries(folder):
+        yield Path(path)
+
+
+def _seed_entries(folder: Path) -> list[tuple[str, os.DirEntry[str]]]:
+    """Every file under `folder` as iter_seed_files finds it: its path, as str(Path) would
+    write it, and its directory entry, which stats it without a Path built per file.
+
+    Raises:
+        SeedFormatError: `folder` itself cannot be listed.
+    """
     try:
-        entries = _sorted_entries(folder)
+        entries = _sorted_entries(str(folder))
     except OSError as exc:
         raise SeedFormatError(folder, f"cannot list folder: {exc.strerror or exc}") from exc
-    yield from _walk(folder, entries, seen={_identity(folder)})
+    found: list[tuple[str, os.DirEntry[str]]] = []
+    _walk(str(folder), entries, seen={_identity(str(folder))}, found=found)
+    return found
 
 
 def _walk(
-    folder: Path, entries: list[os.DirEntry[str]], *, seen: set[tuple[int, int]]
-) -> Iterator[Path]:
+    folder: str,
+    entries: list[os.DirEntry[str]],
+    *,
+    seen: set[tuple[int, int]],
+    found: list[tuple[str, os.DirEntry[str]]],
+) -> None:
+    prefix = _prefix(folder)
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        path = folder / entry.name
+        path = prefix + entry.name
         try:
             is_dir = entry.is_dir()
             is_file = not is_dir and entry.is_file()
         except OSError:
             continue
         if is_file:
-            yield path
+            found.append((path, entry))
         elif is_dir:
-            yield from _walk_folder(path, seen=seen)
+            _walk_folder(path, seen=seen, found=found)
 
 
-def _walk_folder(folder: Path, *, seen: set[tuple[int, int]]) -> Iterator[Path]:
+def _walk_folder(
+    folder: str, *, seen: set[tuple[int, int]], found: list[tuple[str, os.DirEntry[str]]]
+) -> None:
     try:
         identity = _identity(folder)
         if identity in seen:
             return  # reached again through a symlink
         entries = _sorted_entries(folder)
     except OSError as exc:
-        log.warning("seed.folder_skipped path=%r reason=%r", str(folder), exc.strerror or str(exc))
+        log.warning("seed.folder_skipped path=%r reason=%r", folder, exc.strerror or str(exc))
         return
     seen.add(identity)
-    yield from _walk(folder, entries, seen=seen)
+    _walk(folder, entries, seen=seen, found=found)
 
 
-def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:
+def _prefix(folder: str) -> str:
+    """What `prefix + name` makes str(Path(folder) / name) of (the path a seed's origin has
+    always been recorded under), without a Path or an os.path.join per file."""
+    if folder == ".":
+        return ""
+    return folder if folder.endswith("/") else folder + "/"
+
+
+def _sorted_entries(folder: str) -> list[os.DirEntry[str]]:
     with os.scandir(folder) as scan:
         return sorted(scan, key=lambda entry: entry.name)
 
 
-def _identity(folder: Path) -> tuple[int, int]:
-    stat = folder.stat()
+def _identity(folder: str) -> tuple[int, int]:
+    stat = os.stat(folder)
     return stat.st_dev, stat.st_ino
 
 
@@ -162,6 +188,8 @@ def _decode_utf8(data: bytes) -> str | None:
 
 
 def _decode_guess(data: bytes) -> str | None:
+    import charset_normalizer  # on first use: nearly every seed is UTF-8, and a scan reads none
+
     best = charset_normalizer.from_bytes(data).best()
     return str(best) if best is not None else None
 
@@ -195,7 +223,7 @@ class SeedFolder:
             reason = "not a folder" if self.folder.exists() else "seed folder does not exist"
             error = SeedFormatError(self.folder, reason)
             return [Collected(origin=str(self.folder), stamp="", doc=error)]
-        return [_scan_one(path, stamp_of) for path in iter_seed_files(self.folder)]
+        return [_scan_one(path, entry, stamp_of) for path, entry in _seed_entries(self.folder)]
 
     def collect(
         self, *, stamp_of: Callable[[str], str | None], progress: Progress | None = None
@@ -208,15 +236,17 @@ class SeedFolder:
                 progress(done, len(found))
 
 
-def _scan_one(path: Path, stamp_of: Callable[[str], str | None]) -> SeedInput | Collected:
+def _scan_one(
+    path: str, entry: os.DirEntry[str], stamp_of: Callable[[str], str | None]
+) -> SeedInput | Collected:
     try:
-        stamp = file_stamp(path)
+        stamp = _stamp(entry.stat())
     except OSError as exc:
         error = SeedFormatError(path, f"cannot read: {exc.strerror or exc}")
-        return Collected(origin=str(path), stamp="", doc=error)
-    if stamp_of(str(path)) == stamp:
-        return Collected(origin=str(path), stamp=stamp, doc=None)
-    return SeedInput(path=path, stamp=stamp)
+        return Collected(origin=path, stamp="", doc=error)
+    if stamp_of(path) == stamp:
+        return Collected(origin=path, stamp=stamp, doc=None)
+    return SeedInput(path=Path(path), stamp=stamp)
 
 
 def load_seed_input(item: SeedInput) -> Collected:
@@ -227,7 +257,6 @@ def load_seed_input(item: SeedInput) -> Collected:
         return Collected(origin=item.origin, stamp=item.stamp, doc=exc)
 
 
-def file_stamp(path: Path) -> str:
+def _stamp(st: os.stat_result) -> str:
     """What tells a file changed without reading it: its size and modification time."""
-    st = path.stat()
     return f"{st.st_size}:{st.st_mtime_ns}"

@@ -142,6 +142,13 @@ class Store(Protocol):
         """Every story (or those in `ids`, in that order) with its members, earliest first."""
         ...
 
+    def iter_entry_stories(
+        self, ids: Sequence[StoryId]
+    ) -> Iterator[tuple[StoryState, list[StoryMember]]]:
+        """The stories in `ids` as a feed entry shows them: like iter_stories, but only the
+        first member has its html and summary, and no member its text or decision."""
+        ...
+
     def changed_story_ids(self) -> list[StoryId]:
         """Stories written since their topics were last matched."""
         ...

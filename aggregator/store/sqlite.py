@@ -12,7 +12,7 @@ import sqlite3
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -165,7 +165,9 @@ class SqliteStore:
 
     @wrap_errors("reading inputs")
     def input_digests(self) -> dict[str, str]:
-        return {row[0]: row[1] for row in self._db.execute("SELECT origin, digest FROM inputs")}
+        cursor = self._db.cursor()
+        cursor.row_factory = None  # plain tuples: a Row per input costs more than the rest
+        return dict(cursor.execute("SELECT origin, digest FROM inputs"))
 
     @wrap_errors("reading an article")
     def known_article(self, url: str) -> KnownArticle | None:
@@ -449,6 +451,27 @@ class SqliteStore:
             ids = [
                 StoryId(row[0]) for row in self._db.execute("SELECT id FROM stories ORDER BY id")
             ]
+        yield from self._stories_of(ids, _SELECT_MEMBERS, _member_from_row)
+
+    @wrap_errors("reading stories")
+    def iter_entry_stories(
+        self, ids: Sequence[StoryId]
+    ) -> Iterator[tuple[StoryState, list[StoryMember]]]:
+        # A member's body and text (~10 KB, in bodies) are read for the first member only.
+        for part in _parts(ids):
+            found = list(self._stories_of(part, _SELECT_HEADLINES, _headline_from_row))
+            bodies = self._bodies([members[0].url for _, members in found])
+            for state, (first, *others) in found:
+                html, summary = bodies[first.url]
+                yield state, [replace(first, html=html, summary=summary), *others]
+
+    def _stories_of(
+        self,
+        ids: Sequence[StoryId],
+        select: str,
+        member_from_row: Callable[[sqlite3.Row], StoryMember],
+    ) -> Iterator[tuple[StoryState, list[StoryMember]]]:
+        """The stories in `ids` that have members, in that order, members earliest first."""
         for part in _parts(ids):
             marks = _marks(part)
             states = {
@@ -457,15 +480,26 @@ class SqliteStore:
             }
             members: dict[str, list[StoryMember]] = {}
             rows = self._db.execute(
-                f"SELECT {_MEMBER_COLUMNS} FROM articles a JOIN bodies b USING (url)"
-                f" WHERE a.story_id IN ({marks}) ORDER BY a.published_utc, url",
+                f"{select} WHERE a.story_id IN ({marks}) ORDER BY a.published_utc, url",
                 part,
             )
             for row in rows:
-                members.setdefault(row["story_id"], []).append(_member_from_row(row))
+                members.setdefault(row["story_id"], []).append(member_from_row(row))
             for story_id in part:
                 if story_id in states and story_id in members:
                     yield states[story_id], members[story_id]
+
+    def _bodies(self, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The clean HTML and summary of each article in `urls`, by URL."""
+        bodies: dict[str, tuple[str, str]] = {}
+        for part in _parts(urls):
+            rows = self._db.execute(
+                "SELECT url, b.body_html, a.summary FROM articles a JOIN bodies b USING (url)"
+                f" WHERE url IN ({_marks(part)})",
+                part,
+            )
+            bodies.update((row[0], (row[1], row[2])) for row in rows)
+        return bodies
 
     @wrap_errors("reading stories")
     def changed_story_ids(self) -> list[StoryId]:
@@ -610,9 +644,10 @@ def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
     )
 
 
-_MEMBER_COLUMNS = (
-    "url, a.story_id, a.title, a.published, a.source, a.via, b.body_html, b.body_text,"
+_SELECT_MEMBERS = (
+    "SELECT url, a.story_id, a.title, a.published, a.source, a.via, b.body_html, b.body_text,"
     " a.summary, a.author, a.language, a.level, a.matched_url, a.score, a.evidence"
+    " FROM articles a JOIN bodies b USING (url)"
 )
 
 
@@ -631,6 +666,29 @@ def _member_from_row(row: sqlite3.Row) -> StoryMember:
         author=row["author"],
         language=row["language"],
         decision=_decision_from_row(row),
+    )
+
+
+# What a story member is apart from its body, text and decision.
+_SELECT_HEADLINES = (
+    "SELECT url, a.story_id, a.title, a.published, a.source, a.via, a.author, a.language"
+    " FROM articles a"
+)
+
+
+def _headline_from_row(row: sqlite3.Row) -> StoryMember:
+    """A story member without its body, text or decision (see iter_entry_stories)."""
+    return StoryMember(
+        url=row["url"],
+        title=row["title"],
+        source=row["source"],
+        via=row["via"],
+        published=_parse(row["published"]),
+        html="",
+        text="",
+        summary="",
+        author=row["author"],
+        language=row["language"],
     )
 
 
