@@ -101,7 +101,8 @@ class Store(Protocol):
 
     def add_postings(self, postings: Mapping[str, Sequence[str] | None]) -> None:
         """Post each decided article of `postings[term]` (URLs) under `term`, besides those
-        posted there before; None: stop posting under `term` (until cleared)."""
+        posted there before; None: stop posting under `term` (until cleared; articles posted
+        under it after that may be kept or not)."""
         ...
 
     def fingerprints_sharing(

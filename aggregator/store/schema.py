@@ -128,15 +128,17 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     DELETE FROM meta WHERE key = 'dedup.derived';
     """,
-    # Postings of the story terms (term -> the fingerprints' rowids, packed int64; NULL for a
-    # term too common to be looked up), so that a few new articles find their level-3
-    # candidates without holding the whole time window. Derived like the keys: the app fills
-    # the table when meta `dedup.derived` is not current.
+    # Postings of the story terms (term -> the fingerprints' rowids, packed int64, in one row
+    # per write, so a write appends instead of rewriting; one NULL row for a term too common
+    # to be looked up), so that a few new articles find their level-3 candidates without
+    # holding the whole time window. Derived like the keys: the app fills the table when meta
+    # `dedup.derived` is not current.
     """
     CREATE TABLE postings (
-        term TEXT PRIMARY KEY,
+        term TEXT NOT NULL,
         docs BLOB
     );
+    CREATE INDEX postings_term ON postings(term);
     DELETE FROM meta WHERE key = 'dedup.derived';
     """,
     # An article's texts (~23 KB) apart from its row (~1 KB), so that deciding its story, an

@@ -363,24 +363,15 @@ class SqliteStore:
                 f"SELECT url, rowid FROM fingerprints WHERE url IN ({_marks(part)})", part
             )
             rowid_of.update((row[0], row[1]) for row in rows)
-        terms = sorted(postings)
-        docs_of: dict[str, array[int] | None] = {term: array("q") for term in terms}
-        for part in _parts(terms):
-            rows = self._db.execute(
-                f"SELECT term, docs FROM postings WHERE term IN ({_marks(part)})", part
-            )
-            for term, docs in rows:
-                docs_of[term] = None if docs is None else array("q", docs)
-        for term in terms:
-            docs, urls = docs_of[term], postings[term]
-            if docs is None or urls is None:  # not posted (any more): stays so
-                docs_of[term] = None
-            else:
-                docs.extend(rowid_of[url] for url in urls if url in rowid_of)
+        unposted = [term for term, urls in postings.items() if urls is None]
+        for part in _parts(unposted):  # their rows give way to one NULL row each
+            self._db.execute(f"DELETE FROM postings WHERE term IN ({_marks(part)})", part)
         self._db.executemany(
-            "INSERT INTO postings(term, docs) VALUES (?, ?)"
-            " ON CONFLICT(term) DO UPDATE SET docs = excluded.docs",
-            ((term, None if docs is None else docs.tobytes()) for term, docs in docs_of.items()),
+            "INSERT INTO postings(term, docs) VALUES (?, ?)",
+            (
+                (term, None if urls is None else _packed(urls, rowid_of))
+                for term, urls in postings.items()
+            ),
         )
 
     @wrap_errors("reading fingerprints")
@@ -613,6 +604,11 @@ def _parts(values: Sequence[T]) -> Iterator[Sequence[T]]:
 
 def _marks(part: Sequence[object]) -> str:
     return ",".join("?" * len(part))
+
+
+def _packed(urls: Iterable[str], rowid_of: Mapping[str, int]) -> bytes:
+    """The rowids of the fingerprints of `urls` (those stored), as int64 bytes."""
+    return array("q", (rowid_of[url] for url in urls if url in rowid_of)).tobytes()
 
 
 def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
