@@ -30,6 +30,7 @@ Pure: no I/O. Times are integer microseconds since the epoch, so the window test
 from __future__ import annotations
 
 import itertools
+import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -165,12 +166,13 @@ class TermIndex:
     def __init__(self) -> None:
         self._vocabulary = _Vocabulary()
         self._doc_freq: _Column[np.int64] = _Column(np.int64)  # by term id
+        self._log_freq: _Column[np.float64] = _Column(np.float64)  # by term id: log(1 + freq)
         self._changed: _Column[np.bool_] = _Column(np.bool_)  # by term id: counted here
         # By term id: the docs that have the term, removed ones included (see remove); docs
-        # from _unposted on are not in yet (see _post).
+        # from _posted_up_to on are not in yet (see _post).
         # array("i"): 4 bytes per entry, where a list of ints takes 40 (100 MB at 20,000 docs).
         self._postings: list[array[int]] = []
-        self._unposted = 0
+        self._posted_up_to = 0
         self._doc_of: dict[str, int] = {}  # URL -> doc; a URL added again gets a new doc
         self._url_of: list[str] = []  # by doc
         self._live: _Column[np.bool_] = _Column(np.bool_)  # by doc: not removed
@@ -213,6 +215,7 @@ class TermIndex:
         self._doc_freq.data[ids] = np.fromiter(
             (counts.get(term, 0) for term in fresh), np.int64, len(fresh)
         )
+        self._log_freq.data[ids] = np.log1p(self._doc_freq.data[ids])
 
     @property
     def unposted(self) -> int:
@@ -324,6 +327,7 @@ class TermIndex:
         self, term_ids: npt.NDArray[np.int64] | npt.NDArray[np.int32], by: int
     ) -> None:
         np.add.at(self._doc_freq.data, term_ids, by)  # add_many: a term may recur
+        self._log_freq.data[term_ids] = np.log1p(self._doc_freq.data[term_ids])
         self._changed.data[term_ids] = True
 
     def _grow_terms(self) -> None:
@@ -332,6 +336,7 @@ class TermIndex:
         if new_terms:
             self._postings.extend(array("i") for _ in range(new_terms))
             self._doc_freq.extend(np.zeros(new_terms, dtype=np.int64))
+            self._log_freq.extend(np.zeros(new_terms, dtype=np.float64))
             self._changed.extend(np.zeros(new_terms, dtype=np.bool_))
 
     def _compact(self) -> None:
@@ -363,7 +368,7 @@ class TermIndex:
         self._terms.extend(terms)
         self._in_title.extend(in_title)
         self._postings = [array("i") for _ in range(len(self._postings))]
-        self._unposted = 0
+        self._posted_up_to = 0
 
     def story_candidates(
         self,
@@ -452,13 +457,13 @@ class TermIndex:
         stored index adds thousands of docs before the first query, and one sort of their
         term ids costs less than an append per term and doc.
         """
-        first = self._unposted
+        first = self._posted_up_to
         if first == len(self._url_of):
             return
         counts = self._count.data[first:]
         start = int(self._start.data[first])
         term_ids = self._terms.data[start : start + int(counts.sum())]
-        self._unposted = len(self._url_of)
+        self._posted_up_to = len(self._url_of)
         if len(counts) == 1:  # the usual case while ingesting: add, assign, add, ...
             for term_id in term_ids.tolist():
                 self._postings[term_id].append(first)
@@ -481,16 +486,18 @@ class TermIndex:
         Equal to similarity.weighted_jaccard up to float rounding: the sum of the smaller
         weights over the shared terms, divided by sum_a + sum_b - that (the sum of the larger).
         """
-        own_freq = np.where(own_ids >= 0, self._doc_freq.data[np.maximum(own_ids, 0)], 0)
-        own_weights = self._weights(own_freq, in_title, n_docs)
-        counts = self._count.data[docs]
+        own_log_freq = np.where(own_ids >= 0, self._log_freq.data[np.maximum(own_ids, 0)], 0.0)
+        own_weights = self._weights(own_log_freq, in_title, n_docs)
+        has_terms = self._count.data[docs] > 0  # a doc without terms overlaps nothing
+        counts = self._count.data[docs[has_terms]]
         ends = np.cumsum(counts)
+        starts = ends - counts  # where each doc's terms begin in `flat`
         flat = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
-            self._start.data[docs] - (ends - counts), counts
+            self._start.data[docs[has_terms]] - starts, counts
         )
         their_ids = self._terms.data[flat]
         their_weights = self._weights(
-            self._doc_freq.data[their_ids], self._in_title.data[flat], n_docs
+            self._log_freq.data[their_ids], self._in_title.data[flat], n_docs
         )
         # The own weight of each of their terms (0 unless shared), through an array by term
         # id: np.zeros gets pages the system zeroes on first touch, so only touched ones cost.
@@ -498,17 +505,29 @@ class TermIndex:
         by_term = np.zeros(len(self._vocabulary))
         by_term[own_ids[known]] = own_weights[known]
         own_of_theirs = by_term[their_ids]
-        doc_index = np.repeat(np.arange(len(docs)), counts)
-        smaller = np.bincount(doc_index, np.minimum(own_of_theirs, their_weights), len(docs))
-        larger = own_weights.sum() + np.bincount(doc_index, their_weights, len(docs)) - smaller
-        overlaps: F64 = np.divide(smaller, larger, out=np.zeros(len(docs)), where=larger > 0)
+        smaller = _segment_sums(np.minimum(own_of_theirs, their_weights), starts)
+        larger = own_weights.sum() + _segment_sums(their_weights, starts) - smaller
+        overlaps: F64 = np.zeros(len(docs))
+        overlaps[has_terms] = np.divide(
+            smaller, larger, out=np.zeros(len(smaller)), where=larger > 0
+        )
         return overlaps
 
     @staticmethod
-    def _weights(doc_freq: I64, in_title: npt.NDArray[np.bool_], n_docs: int) -> F64:
-        """similarity.term_weights in numpy: smoothed IDF, title terms TITLE_WEIGHT times."""
-        idf: F64 = np.log((1 + n_docs) / (1 + doc_freq)) + 1.0
+    def _weights(log_freq: F64, in_title: npt.NDArray[np.bool_], n_docs: int) -> F64:
+        """similarity.term_weights in numpy: smoothed IDF, log((1 + n_docs) / (1 + freq)) + 1,
+        from each term's log(1 + freq) (kept per term: a log per weight cost more than the
+        rest of the overlaps); title terms weigh TITLE_WEIGHT times."""
+        idf: F64 = (math.log1p(n_docs) + 1.0) - log_freq
         return np.where(in_title, idf * TITLE_WEIGHT, idf)
+
+
+def _segment_sums(values: F64, starts: I64) -> F64:
+    """The sums of `values` from each of `starts` to the next (non-empty segments)."""
+    if not len(starts):
+        return np.zeros(0)
+    sums: F64 = np.add.reduceat(values, starts)
+    return sums
 
 
 def _in_title(terms: tuple[str, ...], title_terms: tuple[str, ...]) -> Iterator[bool]:
