@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import random
 import re
@@ -489,6 +490,19 @@ class TestStoryIndex:
             for url, overlap in zip(found.urls, found.overlaps, strict=True):
                 other = fingerprint(next(x for x in docs if x.url == url))
                 assert overlap == pytest.approx(index.similarity(query, other).overlap, abs=1e-12)
+
+    def test_shared_terms_are_score_pairs(self) -> None:
+        """The shared terms a decision shows, from the index's term ids, are score_pair's:
+        the same terms, heaviest first, title terms of both counting double."""
+        docs = [QUAKE_WIRE, QUAKE_PRESS, SUMMIT, LIBYA_HANS, LIBYA_HANT, LIBYA_FOLLOW_UP, IPHONE]
+        index = StoryIndex(DedupConfig(window_hours=24 * 365))
+        for d in docs:
+            index.add(fingerprint(d), StoryId(d.url))
+        for a, b in itertools.product(docs, repeat=2):
+            query = fingerprint(replace(a, url=a.url + "?copy"))
+            expected = index.similarity(query, fingerprint(b)).shared
+            assert index._terms.shared_terms(query, b.url, n_docs=len(index)) == expected
+        assert any(fingerprint(d).title_terms for d in docs)
 
     def test_candidates_are_the_most_sharing_then_by_url(self) -> None:
         """Past the limit, candidates sharing more rare terms win; ties go by URL."""

@@ -93,7 +93,6 @@ from aggregator.dedup.similarity import (
     StoryScore,
     lead_end,
     score_pair,
-    shared_terms,
     story_score,
     story_terms,
 )
@@ -156,8 +155,6 @@ class Held:
     source: str
     published: datetime
     dates: tuple[date, ...]
-    terms: tuple[str, ...] = ()  # filled only for a candidate being explained (shared terms)
-    title_terms: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, fp: Fingerprint) -> Held:
@@ -472,9 +469,9 @@ class StoryIndex:
         if best is None:
             return None
         score, url, scored = best
-        winner = self._held_features(url)
-        shared = shared_terms(fp, winner, self._terms.doc_freq, len(self))
-        evidence = describe_score(replace(scored, shared=shared), bar=self.story_bar(fp, winner))
+        shared = self._terms.shared_terms(fp, url, n_docs=len(self))
+        bar = self.story_bar(fp, self._held[url])
+        evidence = describe_score(replace(scored, shared=shared), bar=bar)
         return _decision(url, self._story_of[url], "same_story", score, evidence)
 
     def _fits_story(self, fp: Fingerprint, story_id: StoryId) -> bool:
@@ -490,11 +487,6 @@ class StoryIndex:
         if unknown:
             ordered = sorted(unknown)
             self._terms.learn_doc_freqs(self._lookup.doc_freqs(ordered), ordered)
-
-    def _held_features(self, url: str) -> Held:
-        """The held article at `url` with its terms, read back from the TermIndex."""
-        terms, title_terms = self._terms.terms_of(url)
-        return replace(self._held[url], terms=terms, title_terms=title_terms)
 
     def _hold(self, fp: Fingerprint, story_id: StoryId, *, counted: bool) -> None:
         if fp.url in self._held:

@@ -52,17 +52,22 @@ _LATIN_STOPWORDS_TEXT: Final = """
 LATIN_STOPWORDS: Final = frozenset(_LATIN_STOPWORDS_TEXT.split())
 
 
-class StoryFeatures(Protocol):
+class Dated(Protocol):
+    """What the story score reads of an article once the overlap of terms is known."""
+
+    @property
+    def dates(self) -> tuple[date, ...]: ...
+    @property
+    def published(self) -> datetime: ...
+
+
+class StoryFeatures(Dated, Protocol):
     """What the story score reads from an article's fingerprint."""
 
     @property
     def terms(self) -> tuple[str, ...]: ...
     @property
     def title_terms(self) -> tuple[str, ...]: ...
-    @property
-    def dates(self) -> tuple[date, ...]: ...
-    @property
-    def published(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,7 +133,12 @@ def _term_word(word: str) -> str:
 
 def idf(term: str, doc_freq: Mapping[str, int], n_docs: int) -> float:
     """Smoothed inverse document frequency: 1 for a term in every doc, more for rarer ones."""
-    return math.log((1 + n_docs) / (1 + doc_freq.get(term, 0))) + 1.0
+    return idf_of(doc_freq.get(term, 0), n_docs)
+
+
+def idf_of(docs_with_term: int, n_docs: int) -> float:
+    """idf of a term in `docs_with_term` of `n_docs` articles."""
+    return math.log((1 + n_docs) / (1 + docs_with_term)) + 1.0
 
 
 def score_pair(
@@ -158,8 +168,8 @@ def score_pair(
 
 
 def story_score(
-    a: StoryFeatures,
-    b: StoryFeatures,
+    a: Dated,
+    b: Dated,
     *,
     overlap: float,
     window: timedelta,
@@ -179,23 +189,6 @@ def story_score(
         shared=shared,
         hours_apart=seconds_apart / 3600,
     )
-
-
-def shared_terms(
-    a: StoryFeatures, b: StoryFeatures, doc_freq: Mapping[str, int], n_docs: int
-) -> tuple[str, ...]:
-    """The terms `a` and `b` share, heaviest first, as score_pair lists them.
-
-    Weighs only the shared terms, where score_pair weighs all of both.
-    """
-    title_a, title_b = set(a.title_terms), set(b.title_terms)
-
-    def weight(term: str) -> float:
-        in_both_titles = term in title_a and term in title_b
-        return idf(term, doc_freq, n_docs) * (TITLE_WEIGHT if in_both_titles else 1.0)
-
-    weights = {term: weight(term) for term in set(a.terms).intersection(b.terms)}
-    return tuple(sorted(weights, key=lambda t: (-weights[t], t)))
 
 
 def term_weights(

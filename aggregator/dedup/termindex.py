@@ -45,6 +45,7 @@ from aggregator.dedup.similarity import (
     FULL_OVERLAP,
     TITLE_WEIGHT,
     StoryFeatures,
+    idf_of,
 )
 
 I64 = npt.NDArray[np.int64]
@@ -193,14 +194,26 @@ class TermIndex:
     def __contains__(self, url: object) -> bool:
         return url in self._doc_of
 
-    def terms_of(self, url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The terms and title terms of the indexed article at `url`, in the order added."""
+    def shared_terms(self, article: StoryFeatures, url: str, *, n_docs: int) -> tuple[str, ...]:
+        """The terms `article` shares with the indexed article at `url`, heaviest first (the
+        smaller weight of the two, then the term), as similarity.score_pair lists them."""
         doc = self._doc_of[url]
         start = int(self._start.data[doc])
         end = start + int(self._count.data[doc])
-        terms = [self._vocabulary.terms[t] for t in self._terms.data[start:end].tolist()]
-        in_title = self._in_title.data[start:end].tolist()
-        return tuple(terms), tuple(t for t, title in zip(terms, in_title, strict=True) if title)
+        their_ids = self._terms.data[start:end].tolist()
+        in_their_title = dict(zip(their_ids, self._in_title.data[start:end].tolist(), strict=True))
+        own_title = frozenset(article.title_terms)
+        counts = self._doc_freq.data
+        weights: dict[str, float] = {}
+        for term in article.terms:
+            term_id = self._vocabulary.get(term)
+            if term_id is None or term_id not in in_their_title:
+                continue
+            both_titles = in_their_title[term_id] and term in own_title
+            weights[term] = idf_of(int(counts[term_id]), n_docs) * (
+                TITLE_WEIGHT if both_titles else 1.0
+            )
+        return tuple(sorted(weights, key=lambda t: (-weights[t], t)))
 
     def unknown_terms(self, terms: Iterable[str]) -> set[str]:
         """Those of `terms` whose document frequency the index does not know yet."""
