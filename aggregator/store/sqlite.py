@@ -263,15 +263,12 @@ class SqliteStore:
     def decided_fingerprints(
         self, urls: Sequence[str]
     ) -> dict[str, tuple[dict[str, object], StoryId]]:
-        found: dict[str, tuple[dict[str, object], StoryId]] = {}
-        for part in _parts(urls):
-            rows = self._db.execute(
-                "SELECT url, f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
-                f" WHERE url IN ({_marks(part)}) AND a.story_id IS NOT NULL",
-                part,
-            )
-            found.update((row[0], (json.loads(row[1]), StoryId(row[2]))) for row in rows)
-        return found
+        rows = self._rows_in(
+            "SELECT url, f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
+            " WHERE url IN ({marks}) AND a.story_id IS NOT NULL",
+            urls,
+        )
+        return {row[0]: (json.loads(row[1]), StoryId(row[2])) for row in rows}
 
     @wrap_errors("counting decided articles")
     def count_decided(self) -> int:
@@ -287,13 +284,8 @@ class SqliteStore:
 
     @wrap_errors("reading fingerprints")
     def get_fingerprints(self, urls: Sequence[str]) -> dict[str, dict[str, object]]:
-        found: dict[str, dict[str, object]] = {}
-        for part in _parts(urls):
-            rows = self._db.execute(
-                f"SELECT url, data FROM fingerprints WHERE url IN ({_marks(part)})", part
-            )
-            found.update((row[0], json.loads(row[1])) for row in rows)
-        return found
+        rows = self._rows_in("SELECT url, data FROM fingerprints WHERE url IN ({marks})", urls)
+        return {row[0]: json.loads(row[1]) for row in rows}
 
     @wrap_errors("writing a fingerprint")
     def put_fingerprint(self, url: str, fingerprint: dict[str, object]) -> None:
@@ -304,13 +296,8 @@ class SqliteStore:
 
     @wrap_errors("reading dedup keys")
     def find_dedup_keys(self, keys: Sequence[str]) -> list[tuple[str, str]]:
-        found: list[tuple[int, str, str]] = []
-        for part in _parts(keys):
-            rows = self._db.execute(
-                f"SELECT rowid, key, url FROM dedup_keys WHERE key IN ({_marks(part)})", part
-            )
-            found.extend((row[0], row[1], row[2]) for row in rows)
-        return [(key, url) for _, key, url in sorted(found)]
+        rows = self._rows_in("SELECT rowid, key, url FROM dedup_keys WHERE key IN ({marks})", keys)
+        return [(key, url) for _, key, url in sorted((r[0], r[1], r[2]) for r in rows)]
 
     @wrap_errors("writing dedup keys")
     def put_dedup_keys(self, url: str, keys: Sequence[str]) -> None:
@@ -326,25 +313,17 @@ class SqliteStore:
 
     @wrap_errors("reading story spans")
     def story_spans(self, ids: Sequence[StoryId]) -> dict[StoryId, tuple[datetime, datetime]]:
-        spans: dict[StoryId, tuple[datetime, datetime]] = {}
-        for part in _parts(ids):
-            rows = self._db.execute(
-                "SELECT story_id, min(published_utc), max(published_utc) FROM articles"
-                f" WHERE story_id IN ({_marks(part)}) GROUP BY story_id",
-                part,
-            )
-            spans.update((StoryId(row[0]), (_parse(row[1]), _parse(row[2]))) for row in rows)
-        return spans
+        rows = self._rows_in(
+            "SELECT story_id, min(published_utc), max(published_utc) FROM articles"
+            " WHERE story_id IN ({marks}) GROUP BY story_id",
+            ids,
+        )
+        return {StoryId(row[0]): (_parse(row[1]), _parse(row[2])) for row in rows}
 
     @wrap_errors("reading document frequencies")
     def doc_freqs(self, terms: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for part in _parts(terms):
-            rows = self._db.execute(
-                f"SELECT term, docs FROM doc_freqs WHERE term IN ({_marks(part)})", part
-            )
-            found.update((row[0], int(row[1])) for row in rows)
-        return found
+        rows = self._rows_in("SELECT term, docs FROM doc_freqs WHERE term IN ({marks})", terms)
+        return {row[0]: int(row[1]) for row in rows}
 
     @wrap_errors("writing document frequencies")
     def put_doc_freqs(self, counts: Iterable[tuple[str, int]]) -> None:
@@ -357,12 +336,8 @@ class SqliteStore:
     @wrap_errors("writing postings")
     def add_postings(self, postings: Mapping[str, Sequence[str] | None]) -> None:
         posted = sorted({url for urls in postings.values() if urls for url in urls})
-        rowid_of: dict[str, int] = {}
-        for part in _parts(posted):
-            rows = self._db.execute(
-                f"SELECT url, rowid FROM fingerprints WHERE url IN ({_marks(part)})", part
-            )
-            rowid_of.update((row[0], row[1]) for row in rows)
+        rows = self._rows_in("SELECT url, rowid FROM fingerprints WHERE url IN ({marks})", posted)
+        rowid_of: dict[str, int] = {row[0]: row[1] for row in rows}
         unposted = [term for term, urls in postings.items() if urls is None]
         for part in _parts(unposted):  # their rows give way to one NULL row each
             self._db.execute(f"DELETE FROM postings WHERE term IN ({_marks(part)})", part)
@@ -379,25 +354,19 @@ class SqliteStore:
         self, terms: Sequence[str], published: tuple[datetime, datetime]
     ) -> list[tuple[dict[str, object], StoryId]] | None:
         rowids: set[int] = set()
-        for part in _parts(terms):
-            rows = self._db.execute(
-                f"SELECT docs FROM postings WHERE term IN ({_marks(part)})", part
-            )
-            for (docs,) in rows:
-                if docs is None:
-                    return None
-                rowids.update(array("q", docs))
-        window = (_iso_utc(published[0]), _iso_utc(published[1]))
-        found: list[tuple[dict[str, object], StoryId]] = []
-        for some in _parts(sorted(rowids)):
-            rows = self._db.execute(
-                "SELECT f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
-                f" WHERE f.rowid IN ({_marks(some)}) AND a.story_id IS NOT NULL"
-                " AND f.published_utc BETWEEN ? AND ?",
-                (*some, *window),
-            )
-            found.extend((json.loads(row[0]), StoryId(row[1])) for row in rows)
-        return found
+        for (docs,) in self._rows_in("SELECT docs FROM postings WHERE term IN ({marks})", terms):
+            if docs is None:
+                return None
+            rowids.update(array("q", docs))
+        rows = self._rows_in(
+            "SELECT f.data, a.story_id FROM fingerprints f JOIN articles a USING (url)"
+            " WHERE f.rowid IN ({marks}) AND a.story_id IS NOT NULL"
+            " AND f.published_utc BETWEEN ? AND ?",
+            sorted(rowids),
+            _iso_utc(published[0]),
+            _iso_utc(published[1]),
+        )
+        return [(json.loads(row[0]), StoryId(row[1])) for row in rows]
 
     @wrap_errors("clearing derived dedup data")
     def clear_dedup_derived(self) -> None:
@@ -482,15 +451,18 @@ class SqliteStore:
 
     def _bodies(self, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
         """The clean HTML and summary of each article in `urls`, by URL."""
-        bodies: dict[str, tuple[str, str]] = {}
-        for part in _parts(urls):
-            rows = self._db.execute(
-                "SELECT url, b.body_html, a.summary FROM articles a JOIN bodies b USING (url)"
-                f" WHERE url IN ({_marks(part)})",
-                part,
-            )
-            bodies.update((row[0], (row[1], row[2])) for row in rows)
-        return bodies
+        rows = self._rows_in(
+            "SELECT url, b.body_html, a.summary FROM articles a JOIN bodies b USING (url)"
+            " WHERE url IN ({marks})",
+            urls,
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def _rows_in(self, sql: str, values: Sequence[object], *after: object) -> Iterator[Any]:
+        """The rows of `sql` for all of `values`, whose placeholders stand in its `{marks}`
+        (an IN list), _MAX_PARAMS at a time; `after`: parameters after the IN list."""
+        for part in _parts(values):
+            yield from self._db.execute(sql.replace("{marks}", _marks(part)), (*part, *after))
 
     @wrap_errors("reading stories")
     def changed_story_ids(self) -> list[StoryId]:
