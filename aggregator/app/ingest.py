@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH = 256  # articles per transaction: few commits, little lost to a crash
-DERIVED_KEY = "dedup.derived"  # meta: what the dedup keys and frequencies were derived for
+DERIVED_KEY = "dedup.derived"  # meta: what the keys, postings, frequencies were derived for
 LSH_KEY = "dedup.lsh"  # meta: the LSH bands worked out for a near-duplicate threshold
 POSTED_TOGETHER = 4096  # decided articles whose postings are written together
 T = TypeVar("T")
@@ -68,8 +68,9 @@ class IngestStats:
 def open_index(store: Store, cfg: Config, stats: IngestStats) -> dedup.StoryIndex:
     """The story index over the store's decided articles, ready to decide pending ones.
 
-    The index holds only a window of articles in memory and finds the rest through the
-    store's dedup keys and document frequencies. Those are derived from the fingerprints;
+    The index holds only a window of articles in memory (for a few new articles, only those
+    sharing a rare term with them) and finds the rest through the store's dedup keys,
+    postings and document frequencies. Those are derived from the fingerprints;
     when they are not current (a new store schema, another FINGERPRINT_VERSION or LSH
     threshold, a run killed while deciding), they are derived again here, and a fingerprint
     of an older version is first computed again from the stored article.
@@ -154,14 +155,14 @@ class StoreLookup:
 
 
 def _derived_marker(bands: tuple[int, int]) -> str:
-    """What meta DERIVED_KEY holds when the dedup keys and frequencies are current."""
+    """What meta DERIVED_KEY holds when the keys, postings and frequencies are current."""
     from aggregator import dedup
 
     return f"fingerprint v{dedup.FINGERPRINT_VERSION}, LSH {bands[0]}x{bands[1]}"
 
 
 def _derive_again(store: Store, bands_rows: tuple[int, int], marker: str) -> None:
-    """Derive every decided article's dedup keys and the document frequencies again."""
+    """Derive every decided article's dedup keys and postings, and the document frequencies."""
     from aggregator import dedup
     from aggregator.dedup.lookup import lookup_keys
 
@@ -349,9 +350,9 @@ def decide_pending(
 ) -> int:
     """Give every pending article its story, earliest published first; returns how many.
 
-    The story index is opened for the run (open_index). The document frequencies it counted
-    are saved at the end; until then meta DERIVED_KEY says "deciding", so a run killed in
-    between has them derived again.
+    The story index is opened for the run (open_index). The postings of the decided articles
+    are saved every POSTED_TOGETHER articles and the document frequencies at the end; until
+    then meta DERIVED_KEY says "deciding", so a run killed in between has them derived again.
     """
     from aggregator import dedup
 

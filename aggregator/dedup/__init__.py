@@ -15,7 +15,8 @@ Pure: no I/O, no clock; times come from the articles.
    a signature becomes a lookup key (aggregator.dedup.lookup), so candidates are the articles
    sharing a band, as in datasketch's MinHashLSH, found in the store instead of memory; each is
    confirmed on its estimated Jaccard. The shingles are hashed with numpy, then permuted with
-   datasketch's own MinHash parameters (the shingles module says why).
+   datasketch's MinHash parameters, drawn as datasketch draws them (the shingles module says
+   why).
 3. same_story: a report of the same event by another outlet, published within
    `dedup.window_hours` of a member of the story, as long as the story then still spans at
    most window_hours from its first to its last member (the config's "stories only merge
