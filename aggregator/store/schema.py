@@ -142,7 +142,8 @@ MIGRATIONS: tuple[str, ...] = (
     DELETE FROM meta WHERE key = 'dedup.derived';
     """,
     # An article's texts (~23 KB) apart from its row (~1 KB), so that deciding its story, an
-    # UPDATE of the row, does not rewrite them.
+    # UPDATE of the row, does not rewrite them. The articles table is rebuilt once (three DROP
+    # COLUMNs would rewrite it three times).
     """
     CREATE TABLE bodies (
         url TEXT PRIMARY KEY,
@@ -151,8 +152,35 @@ MIGRATIONS: tuple[str, ...] = (
         body_text TEXT NOT NULL
     );
     INSERT INTO bodies SELECT url, raw_html, body_html, body_text FROM articles;
-    ALTER TABLE articles DROP COLUMN raw_html;
-    ALTER TABLE articles DROP COLUMN body_html;
-    ALTER TABLE articles DROP COLUMN body_text;
+    CREATE TABLE articles_v6 (
+        url TEXT PRIMARY KEY,
+        story_id TEXT REFERENCES stories(id),
+        title TEXT NOT NULL,
+        published TEXT NOT NULL,
+        published_utc TEXT NOT NULL,
+        source TEXT NOT NULL,
+        via TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        language TEXT NOT NULL,
+        author TEXT,
+        guid TEXT,
+        captured TEXT,
+        summary TEXT NOT NULL,
+        images TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        level TEXT NOT NULL,
+        matched_url TEXT,
+        score REAL NOT NULL,
+        evidence TEXT NOT NULL,
+        ingested_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    INSERT INTO articles_v6 SELECT url, story_id, title, published, published_utc, source, via,
+        origin, language, author, guid, captured, summary, images, digest, level, matched_url,
+        score, evidence, ingested_at, changed_at FROM articles ORDER BY rowid;
+    DROP TABLE articles;
+    ALTER TABLE articles_v6 RENAME TO articles;
+    CREATE INDEX articles_story ON articles(story_id, published_utc);
+    CREATE INDEX articles_pending ON articles(published_utc, url) WHERE story_id IS NULL;
     """,
 )
