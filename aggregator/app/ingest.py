@@ -194,14 +194,16 @@ def _derive_postings(store: Store, counts: Mapping[str, int]) -> None:
 
     common = {term for term, count in counts.items() if count > dedup.MAX_POSTING_DOCS}
     for part in _batched(store.iter_fingerprints(), POSTED_TOGETHER):
-        postings: dict[str, list[str]] = {}
+        urls: list[str] = []
+        docs_of: dict[str, list[int]] = {}
         for data, _ in part:
             fp = dedup.fingerprint_from_dict(data)
             for term in fp.terms:
                 if term not in common:
-                    postings.setdefault(term, []).append(fp.url)
-        store.add_postings(postings)
-    store.add_postings(dict.fromkeys(common))
+                    docs_of.setdefault(term, []).append(len(urls))
+            urls.append(fp.url)
+        store.add_postings(urls, docs_of)
+    store.add_postings([], dict.fromkeys(common))
 
 
 def _fingerprint_again(store: Store, url: str) -> dedup.Fingerprint | None:
@@ -376,7 +378,7 @@ def decide_pending(
         if progress is not None:
             progress(done, len(urls))
     with store.transaction():
-        store.add_postings(index.take_postings())
+        store.add_postings(*index.take_postings())
         store.put_doc_freqs(index.changed_doc_freqs())
         store.put_meta(DERIVED_KEY, _derived_marker(index.bands))
     return len(urls)
@@ -408,7 +410,7 @@ def _decide(
             store.decide(fp.url, decision)
             index.add(fp, decision.story_id, founds=is_new)
             if index.unposted >= POSTED_TOGETHER:
-                store.add_postings(index.take_postings())
+                store.add_postings(*index.take_postings())
             log.debug(
                 "article.decided url=%r story=%s level=%s score=%.3f",
                 fp.url,

@@ -377,10 +377,11 @@ class StoryIndex:
         """How many articles were added since the last take_postings."""
         return self._terms.unposted
 
-    def take_postings(self) -> dict[str, list[str] | None]:
-        """The URLs of the articles added since the last call, by term, for the Lookup's
-        postings (see Lookup.sharing); None for a term in over MAX_POSTING_DOCS articles,
-        which is never a query term while that lasts, so is not posted."""
+    def take_postings(self) -> tuple[list[str], dict[str, list[int] | None]]:
+        """The URLs of the articles added since the last call, and by term the positions in
+        that list of those with the term, for the Lookup's postings (see Lookup.sharing);
+        None for a term in over MAX_POSTING_DOCS articles, which is never a query term while
+        that lasts, so is not posted."""
         return self._terms.take_postings(MAX_POSTING_DOCS)
 
     def assign(self, fp: Fingerprint) -> StoryDecision:

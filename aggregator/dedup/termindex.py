@@ -235,28 +235,25 @@ class TermIndex:
         """How many articles were counted since the last take_postings."""
         return len(self._unposted_urls)
 
-    def take_postings(self, most_docs: int) -> dict[str, list[str] | None]:
-        """The URLs of the articles counted since the last call, by term; None for a term
-        now in more than `most_docs` articles (a term never looked up by its postings)."""
-        term_ids = self._unposted_terms.data
+    def take_postings(self, most_docs: int) -> tuple[list[str], dict[str, list[int] | None]]:
+        """The URLs of the articles counted since the last call, and by term the positions in
+        that list of those with the term; None for a term now in more than `most_docs`
+        articles (a term never looked up by its postings)."""
+        urls, term_ids = self._unposted_urls, self._unposted_terms.data
+        docs = np.repeat(np.arange(len(urls)), self._unposted_counts.data)
+        self._unposted_urls = []
+        self._unposted_terms, self._unposted_counts = _Column(np.int32), _Column(np.int64)
         if not len(term_ids):
-            return {}
-        docs = np.repeat(np.arange(len(self._unposted_urls)), self._unposted_counts.data)
+            return urls, {}
         order = np.argsort(term_ids, kind="stable")  # stable: docs stay in order per term
         term_ids, docs = term_ids[order], docs[order]
         cuts = np.flatnonzero(np.diff(term_ids)) + 1
         heads = term_ids[np.concatenate(([0], cuts))].tolist()
-        counts = self._doc_freq.data
-        terms, urls = self._vocabulary.terms, self._unposted_urls
-        postings = {
-            terms[term_id]: (
-                None if counts[term_id] > most_docs else [urls[doc] for doc in group.tolist()]
-            )
+        counts, terms = self._doc_freq.data, self._vocabulary.terms
+        return urls, {
+            terms[term_id]: None if counts[term_id] > most_docs else group.tolist()
             for term_id, group in zip(heads, np.split(docs, cuts), strict=True)
         }
-        self._unposted_urls = []
-        self._unposted_terms, self._unposted_counts = _Column(np.int32), _Column(np.int64)
-        return postings
 
     def changed_doc_freqs(self) -> list[tuple[str, int]]:
         """(term, document frequency) of every term counted or discounted since the last call."""

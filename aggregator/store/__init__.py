@@ -99,10 +99,12 @@ class Store(Protocol):
         """Set the document frequencies of these terms."""
         ...
 
-    def add_postings(self, postings: Mapping[str, Sequence[str] | None]) -> None:
-        """Post each decided article of `postings[term]` (URLs) under `term`, besides those
-        posted there before; None: stop posting under `term` (until cleared; articles posted
-        under it after that may be kept or not)."""
+    def add_postings(
+        self, urls: Sequence[str], docs_of: Mapping[str, Sequence[int] | None]
+    ) -> None:
+        """Post under each term the decided articles at positions `docs_of[term]` of `urls`,
+        besides those posted there before; None: stop posting under the term (until cleared;
+        articles posted under it after that may be kept or not)."""
         ...
 
     def fingerprints_sharing(

@@ -36,6 +36,7 @@ from aggregator.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_S = 30.0  # a second writer (two builds at once) waits this long for the lock
 _MAX_PARAMS = 500  # host parameters per statement, well under SQLite's limit
+_NO_ROW = -1  # the rowid of a fingerprint not stored (never a real rowid)
 # What a pending article's decision columns hold until its story is decided.
 _PENDING = StoryDecision(story_id=StoryId(""), level="new", evidence="pending")
 
@@ -334,18 +335,20 @@ class SqliteStore:
         )
 
     @wrap_errors("writing postings")
-    def add_postings(self, postings: Mapping[str, Sequence[str] | None]) -> None:
-        posted = sorted({url for urls in postings.values() if urls for url in urls})
-        rows = self._rows_in("SELECT url, rowid FROM fingerprints WHERE url IN ({marks})", posted)
+    def add_postings(
+        self, urls: Sequence[str], docs_of: Mapping[str, Sequence[int] | None]
+    ) -> None:
+        rows = self._rows_in("SELECT url, rowid FROM fingerprints WHERE url IN ({marks})", urls)
         rowid_of: dict[str, int] = {row[0]: row[1] for row in rows}
-        unposted = [term for term, urls in postings.items() if urls is None]
+        rowids = [rowid_of.get(url, _NO_ROW) for url in urls]
+        unposted = [term for term, docs in docs_of.items() if docs is None]
         for part in _parts(unposted):  # their rows give way to one NULL row each
             self._db.execute(f"DELETE FROM postings WHERE term IN ({_marks(part)})", part)
         self._db.executemany(
             "INSERT INTO postings(term, docs) VALUES (?, ?)",
             (
-                (term, None if urls is None else _packed(urls, rowid_of))
-                for term, urls in postings.items()
+                (term, None if docs is None else _packed(docs, rowids))
+                for term, docs in docs_of.items()
             ),
         )
 
@@ -578,9 +581,12 @@ def _marks(part: Sequence[object]) -> str:
     return ",".join("?" * len(part))
 
 
-def _packed(urls: Iterable[str], rowid_of: Mapping[str, int]) -> bytes:
-    """The rowids of the fingerprints of `urls` (those stored), as int64 bytes."""
-    return array("q", (rowid_of[url] for url in urls if url in rowid_of)).tobytes()
+def _packed(docs: Sequence[int], rowids: Sequence[int]) -> bytes:
+    """The rowids at positions `docs` of `rowids` (those not _NO_ROW), as int64 bytes."""
+    packed = array("q", map(rowids.__getitem__, docs))
+    if _NO_ROW in packed:
+        packed = array("q", (rowid for rowid in packed if rowid != _NO_ROW))
+    return packed.tobytes()
 
 
 def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
