@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import shutil
 import signal
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from aggregator import app, dedup
-from aggregator.app.prepare import Prepared, prepare
+from aggregator.app.prepare import Prepared, fingerprint_of, prepare
 from aggregator.config import load_config
 from aggregator.sources.seeds import SeedInput
 from tests.conftest import ROOT, SAMPLE_SEEDS
@@ -87,6 +88,14 @@ class TestParallelBuild:
         assert articles(parallel) == articles(serial)
         for name in ("all.atom", "korea.atom", "russia.atom"):
             assert (parallel / "feeds" / name).exists()
+
+    def test_prepared_comes_back_from_a_worker_whole(self, corpus: list[Path]) -> None:
+        """Prepared pickles as plain values (its __reduce__): every field comes back equal."""
+        result = prepare(SeedInput(path=corpus[0], stamp="-"), via="seeds")
+        assert isinstance(result, Prepared) and result.article.captured is not None
+        back = pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        assert back == result
+        assert back.fingerprint == fingerprint_of(result.article, result.body.text)
 
     def test_ctrl_c_stops_workers_quietly_and_loses_nothing(
         self, corpus: list[Path], tmp_path: Path
@@ -277,6 +286,29 @@ class TestBuildFetch:
         assert origin.count("/broken.rss") == 2
         assert "wrote 0 of 1 feeds" in build(tmp_path)  # no --fetch: no request at all
         assert origin.count("/big.rss") == 2
+
+    def test_feeds_polled_in_workers_store_what_one_process_stores(
+        self, tmp_path: Path, origin: Origin
+    ) -> None:
+        """Prepared items pickled back from the workers lose nothing; an item two feeds carry
+        is stored once and counted as known the second time, as in one process."""
+        items = [english_item(n) for n in range(1, PARALLEL_FILES + 1)]
+        origin.routes["/a.rss"] = Route(body=rss_feed(items[:50]))
+        origin.routes["/b.rss"] = Route(body=rss_feed(items[40:]))
+        sources = "".join(
+            f'[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{origin.url(path)}"\n\n'
+            for name, path in (("a", "/a.rss"), ("b", "/b.rss"))
+        )
+        for name in ("serial", "parallel"):
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "config.toml").write_text(
+                '[storage]\npath = "state/agg.db"\n' + sources, encoding="utf-8"
+            )
+        serial = build(tmp_path / "serial", "--fetch", "--jobs", "1")
+        parallel = build(tmp_path / "parallel", "--fetch", "--jobs", "2")
+        expected = f"{PARALLEL_FILES} new articles, 0 updated, 10 already known"
+        assert expected in serial and expected in parallel
+        assert articles(tmp_path / "parallel") == articles(tmp_path / "serial")
 
 
 class TestStoreBackedIndex:

@@ -327,7 +327,7 @@ def _stage_one(store: Store, result: Prepared, *, stats: IngestStats, now: datet
         body=result.body,
         decision=decision,
         digest=result.digest,
-        fingerprint=dedup.fingerprint_to_dict(result.fingerprint),
+        fingerprint=result.stored_fingerprint,
     )
     store.put_article(stored, now=now)
     store.record_input(result.origin, result.stamp, now=now)

@@ -47,14 +47,25 @@ R = TypeVar("R")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Prepared:
-    """An input turned into everything the store keeps, except its story."""
+    """An input turned into everything the store keeps, except its story.
+
+    Made in a worker process and pickled back to the main process, so it holds the fingerprint
+    as the store keeps it (dedup.fingerprint_to_dict: its terms one string, not a hundred-odd
+    strings to pickle, unpickle and hold while results wait to be staged).
+    """
 
     origin: str
     stamp: str
     article: Article
     body: CleanBody
     digest: str  # article_digest(article)
-    fingerprint: dedup.Fingerprint
+    stored_fingerprint: dict[str, object]  # dedup.fingerprint_to_dict(fingerprint)
+
+    @property
+    def fingerprint(self) -> dedup.Fingerprint:
+        from aggregator import dedup
+
+        return dedup.fingerprint_from_dict(self.stored_fingerprint)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +79,7 @@ class Skipped:
 def prepare(item: Input, *, via: str) -> Prepared | Skipped:
     """Read (if a SeedInput), normalize, clean and fingerprint one input; never raises."""
     # The stages load on first use: a build with nothing to read never pays for their imports.
+    from aggregator import dedup
     from aggregator.clean import clean_html
     from aggregator.normalize import article_from_feed_item, article_from_seed
 
@@ -97,7 +109,7 @@ def prepare(item: Input, *, via: str) -> Prepared | Skipped:
         article=article,
         body=body,
         digest=article_digest(article),
-        fingerprint=fingerprint,
+        stored_fingerprint=dedup.fingerprint_to_dict(fingerprint),
     )
 
 
