@@ -525,6 +525,33 @@ class TestStoryIndex:
         )
         assert sorted(found.urls) == [f"https://x.example/{n}" for n in (0, 4, 5)]
 
+    def test_candidates_from_scanned_docs_equal_those_from_postings(self) -> None:
+        """Docs added in bulk are scanned by the first queries, then posted: the candidates,
+        overlaps and bounds are the same either way, removed docs left out of both."""
+        terms = TermIndex()
+        now = datetime(2023, 9, 12, tzinfo=UTC)
+        rng = random.Random(7)
+        vocabulary = [f"t{n}" for n in range(60)]
+        docs = [
+            (f"https://x.example/{n}", tuple(sorted(rng.sample(vocabulary, 12))), (), now)
+            for n in range(200)
+        ]
+        terms.add_many(docs)
+        terms.remove(docs[3][0])
+        query = replace(
+            fingerprint(SUMMIT), terms=tuple(vocabulary[:20]), title_terms=(), published=now
+        )
+        asked = dict(
+            exclude="", window=timedelta(hours=1), n_docs=200, query_terms=8, posting_docs=150
+        )
+        scanned = [terms.story_candidates(query, limit=limit, **asked) for limit in (5, 64, 500)]
+        for _ in range(70):  # past the scans after which the docs are posted
+            terms.story_candidates(query, limit=5, **asked)
+        posted = [terms.story_candidates(query, limit=limit, **asked) for limit in (5, 64, 500)]
+        assert scanned == posted
+        assert docs[3][0] not in posted[-1].urls
+        assert len(posted[-1].urls) > 64
+
     @settings(max_examples=25, deadline=None)
     @given(st.lists(st.integers(0, 6), min_size=2, max_size=12), st.integers(0, 2**16))
     def test_band_keys_find_what_datasketch_lsh_finds(self, picks: list[int], seed: int) -> None:

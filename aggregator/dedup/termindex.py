@@ -59,6 +59,8 @@ MICROSECOND: Final = timedelta(microseconds=1)
 BOUND_MARGIN: Final = 1e-9
 _INITIAL_CAPACITY: Final = 1024
 _MIN_COMPACT: Final = 4096  # dead docs before the arrays are rebuilt without them
+_FEW_UNPOSTED: Final = 16  # docs not posted yet that the next query posts (see _post)
+_SCANS_BEFORE_POSTING: Final = 64  # queries that scan more before they are posted
 
 
 def microseconds(t: datetime) -> int:
@@ -174,6 +176,7 @@ class TermIndex:
         # array("i"): 4 bytes per entry, where a list of ints takes 40 (100 MB at 20,000 docs).
         self._postings: list[array[int]] = []
         self._posted_up_to = 0
+        self._tail_scans = 0  # queries that scanned the docs not posted yet
         self._doc_of: dict[str, int] = {}  # URL -> doc; a URL added again gets a new doc
         self._url_of: list[str] = []  # by doc
         self._live: _Column[np.bool_] = _Column(np.bool_)  # by doc: not removed
@@ -378,7 +381,7 @@ class TermIndex:
         self._terms.extend(terms)
         self._in_title.extend(in_title)
         self._postings = [array("i") for _ in range(len(self._postings))]
-        self._posted_up_to = 0
+        self._posted_up_to = self._tail_scans = 0
 
     def story_candidates(
         self,
@@ -445,7 +448,7 @@ class TermIndex:
         rare = known[usable][np.argsort(freq[usable], kind="stable")][:query_terms]
         docs = np.concatenate(
             [np.frombuffer(self._postings[t], dtype=np.int32) for t in rare.tolist()]
-            or [np.empty(0, dtype=np.int32)]
+            + [self._unposted_with(rare)]
         ).astype(np.int64)
         wanted = (
             (np.abs(self._time.data[docs] - published) <= window)
@@ -461,20 +464,25 @@ class TermIndex:
         return np.concatenate((sure, np.array(tied[: limit - len(sure)], dtype=np.int64)))
 
     def _post(self) -> None:
-        """Add the docs added since the last call to the postings.
+        """Add the docs not posted yet to the postings: a few at once, many once their terms
+        were scanned SCANS_BEFORE_POSTING times (_unposted_with).
 
-        Postings are only read by _candidates, so they are filled then, in bulk: loading a
-        stored index adds thousands of docs before the first query, and one sort of their
-        term ids costs less than an append per term and doc.
+        Postings are only read by _candidates, so they are filled then. One new doc (the
+        usual case while ingesting: add, assign, add, ...) is appended term by term. Many (a
+        load from the store) are posted in bulk, one sort of their term ids and one extend per
+        term, which costs about as much as scanning their term ids for a hundred queries: so
+        the few queries that follow a load for a few new articles scan instead, and a long
+        run of queries posts after the first SCANS_BEFORE_POSTING.
         """
         first = self._posted_up_to
-        if first == len(self._url_of):
+        unposted = len(self._url_of) - first
+        if not unposted or (unposted > _FEW_UNPOSTED and self._tail_scans < _SCANS_BEFORE_POSTING):
             return
         counts = self._count.data[first:]
         start = int(self._start.data[first])
         term_ids = self._terms.data[start : start + int(counts.sum())]
-        self._posted_up_to = len(self._url_of)
-        if len(counts) == 1:  # the usual case while ingesting: add, assign, add, ...
+        self._posted_up_to, self._tail_scans = len(self._url_of), 0
+        if unposted == 1:
             for term_id in term_ids.tolist():
                 self._postings[term_id].append(first)
             return
@@ -487,6 +495,18 @@ class TermIndex:
         postings = self._postings
         for term_id, begin, end in zip(heads, bounds, bounds[1:], strict=False):
             postings[term_id].extend(sorted_docs[begin:end])
+
+    def _unposted_with(self, term_ids: I64) -> I64:
+        """The docs not posted yet that have one of `term_ids`, once per such term."""
+        first = self._posted_up_to
+        if first == len(self._url_of):
+            return np.empty(0, dtype=np.int64)
+        self._tail_scans += 1
+        begin = int(self._start.data[first])
+        wanted = np.zeros(len(self._vocabulary), dtype=np.bool_)
+        wanted[term_ids] = True
+        at = np.flatnonzero(wanted[self._terms.data[begin:]]) + begin  # positions in _terms
+        return np.searchsorted(self._start.data[first:], at, side="right") - 1 + first
 
     def _overlaps(
         self, own_ids: I64, in_title: npt.NDArray[np.bool_], docs: I64, n_docs: int
