@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import islice
@@ -202,8 +202,27 @@ def _derive_postings(store: Store, counts: Mapping[str, int]) -> None:
                 if term not in common:
                     docs_of.setdefault(term, []).append(len(urls))
             urls.append(fp.url)
-        store.add_postings(urls, docs_of)
-    store.add_postings([], dict.fromkeys(common))
+        _save_postings(store, urls, docs_of)
+    store.add_postings(dict.fromkeys(common))
+
+
+def _save_postings(
+    store: Store, urls: Sequence[str], docs_of: Mapping[str, Collection[int] | None]
+) -> None:
+    """Post under each term the articles at positions `docs_of[term]` of `urls` (None: stop
+    posting under the term), as the store's doc ids packed in one numpy pass per term."""
+    import numpy as np  # with the dedup stage: a build with nothing new never loads it
+
+    found = store.doc_ids(urls)
+    ids = np.fromiter((found.get(url, -1) for url in urls), np.int64, len(urls))
+    packed: dict[str, bytes | None] = {}
+    for term, docs in docs_of.items():
+        if docs is None:
+            packed[term] = None
+        else:
+            posted = ids[np.asarray(docs, dtype=np.int64)]
+            packed[term] = posted[posted >= 0].tobytes()  # -1: an article no longer stored
+    store.add_postings(packed)
 
 
 def _fingerprint_again(store: Store, url: str) -> dedup.Fingerprint | None:
@@ -378,7 +397,7 @@ def decide_pending(
         if progress is not None:
             progress(done, len(urls))
     with store.transaction():
-        store.add_postings(*index.take_postings())
+        _save_postings(store, *index.take_postings())
         store.put_doc_freqs(index.changed_doc_freqs())
         store.put_meta(DERIVED_KEY, _derived_marker(index.bands))
     return len(urls)
@@ -410,7 +429,7 @@ def _decide(
             store.decide(fp.url, decision)
             index.add(fp, decision.story_id, founds=is_new)
             if index.unposted >= POSTED_TOGETHER:
-                store.add_postings(*index.take_postings())
+                _save_postings(store, *index.take_postings())
             log.debug(
                 "article.decided url=%r story=%s level=%s score=%.3f",
                 fp.url,

@@ -97,7 +97,7 @@ from aggregator.dedup.similarity import (
     story_score,
     story_terms,
 )
-from aggregator.dedup.termindex import BOUND_MARGIN, TermIndex
+from aggregator.dedup.termindex import BOUND_MARGIN, I64, TermIndex
 from aggregator.errors import StorageError
 from aggregator.records import DedupLevel, StoryDecision, StoryId
 from aggregator.textfold import fold, shingle_units, strip_whitespace
@@ -377,7 +377,7 @@ class StoryIndex:
         """How many articles were added since the last take_postings."""
         return self._terms.unposted
 
-    def take_postings(self) -> tuple[list[str], dict[str, list[int] | None]]:
+    def take_postings(self) -> tuple[list[str], dict[str, I64 | None]]:
         """The URLs of the articles added since the last call, and by term the positions in
         that list of those with the term, for the Lookup's postings (see Lookup.sharing);
         None for a term in over MAX_POSTING_DOCS articles, which is never a query term while

@@ -238,7 +238,7 @@ class TermIndex:
         """How many articles were counted since the last take_postings."""
         return len(self._unposted_urls)
 
-    def take_postings(self, most_docs: int) -> tuple[list[str], dict[str, list[int] | None]]:
+    def take_postings(self, most_docs: int) -> tuple[list[str], dict[str, I64 | None]]:
         """The URLs of the articles counted since the last call, and by term the positions in
         that list of those with the term; None for a term now in more than `most_docs`
         articles (a term never looked up by its postings)."""
@@ -254,7 +254,7 @@ class TermIndex:
         heads = term_ids[np.concatenate(([0], cuts))].tolist()
         counts, terms = self._doc_freq.data, self._vocabulary.terms
         return urls, {
-            terms[term_id]: None if counts[term_id] > most_docs else group.tolist()
+            terms[term_id]: None if counts[term_id] > most_docs else group
             for term_id, group in zip(heads, np.split(docs, cuts), strict=True)
         }
 

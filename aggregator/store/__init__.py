@@ -99,12 +99,14 @@ class Store(Protocol):
         """Set the document frequencies of these terms."""
         ...
 
-    def add_postings(
-        self, urls: Sequence[str], docs_of: Mapping[str, Sequence[int] | None]
-    ) -> None:
-        """Post under each term the decided articles at positions `docs_of[term]` of `urls`,
-        besides those posted there before; None: stop posting under the term (until cleared;
-        articles posted under it after that may be kept or not)."""
+    def doc_ids(self, urls: Sequence[str]) -> dict[str, int]:
+        """The id under which postings name each article of `urls` that is stored."""
+        ...
+
+    def add_postings(self, postings: Mapping[str, bytes | None]) -> None:
+        """Post under each term the articles whose doc_ids `postings[term]` holds (int64, in
+        native byte order), besides those posted there before; None: stop posting under the
+        term (until cleared; articles posted under it after that may be kept or not)."""
         ...
 
     def fingerprints_sharing(

@@ -36,7 +36,6 @@ from aggregator.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_S = 30.0  # a second writer (two builds at once) waits this long for the lock
 _MAX_PARAMS = 500  # host parameters per statement, well under SQLite's limit
-_NO_ROW = -1  # the rowid of a fingerprint not stored (never a real rowid)
 # What a pending article's decision columns hold until its story is decided.
 _PENDING = StoryDecision(story_id=StoryId(""), level="new", evidence="pending")
 
@@ -334,23 +333,17 @@ class SqliteStore:
             counts,
         )
 
-    @wrap_errors("writing postings")
-    def add_postings(
-        self, urls: Sequence[str], docs_of: Mapping[str, Sequence[int] | None]
-    ) -> None:
+    @wrap_errors("reading fingerprints")
+    def doc_ids(self, urls: Sequence[str]) -> dict[str, int]:
         rows = self._rows_in("SELECT url, rowid FROM fingerprints WHERE url IN ({marks})", urls)
-        rowid_of: dict[str, int] = {row[0]: row[1] for row in rows}
-        rowids = [rowid_of.get(url, _NO_ROW) for url in urls]
-        unposted = [term for term, docs in docs_of.items() if docs is None]
+        return {row[0]: row[1] for row in rows}
+
+    @wrap_errors("writing postings")
+    def add_postings(self, postings: Mapping[str, bytes | None]) -> None:
+        unposted = [term for term, docs in postings.items() if docs is None]
         for part in _parts(unposted):  # their rows give way to one NULL row each
             self._db.execute(f"DELETE FROM postings WHERE term IN ({_marks(part)})", part)
-        self._db.executemany(
-            "INSERT INTO postings(term, docs) VALUES (?, ?)",
-            (
-                (term, None if docs is None else _packed(docs, rowids))
-                for term, docs in docs_of.items()
-            ),
-        )
+        self._db.executemany("INSERT INTO postings(term, docs) VALUES (?, ?)", postings.items())
 
     @wrap_errors("reading fingerprints")
     def fingerprints_sharing(
@@ -579,14 +572,6 @@ def _parts(values: Sequence[T]) -> Iterator[Sequence[T]]:
 
 def _marks(part: Sequence[object]) -> str:
     return ",".join("?" * len(part))
-
-
-def _packed(docs: Sequence[int], rowids: Sequence[int]) -> bytes:
-    """The rowids at positions `docs` of `rowids` (those not _NO_ROW), as int64 bytes."""
-    packed = array("q", map(rowids.__getitem__, docs))
-    if _NO_ROW in packed:
-        packed = array("q", (rowid for rowid in packed if rowid != _NO_ROW))
-    return packed.tobytes()
 
 
 def _stored_article_from_row(row: sqlite3.Row) -> StoredArticle:
