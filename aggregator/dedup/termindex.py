@@ -75,6 +75,13 @@ class _Column(Generic[T]):
         self._array: npt.NDArray[T] = np.zeros(_INITIAL_CAPACITY, dtype=dtype)
         self._size = 0
 
+    @classmethod
+    def of(cls, values: npt.NDArray[T]) -> _Column[T]:
+        """A column holding `values` (not copied)."""
+        column = cls(values.dtype.type)
+        column._array, column._size = values, len(values)
+        return column
+
     @property
     def data(self) -> npt.NDArray[T]:
         return self._array[: self._size]
@@ -353,35 +360,26 @@ class TermIndex:
             self._changed.extend(np.zeros(new_terms, dtype=np.bool_))
 
     def _compact(self) -> None:
-        """Rebuild the per-doc arrays and postings with the live docs only."""
+        """Rebuild the per-doc arrays and postings with the live docs only.
+
+        A doc's terms sit together, doc after doc, so the live docs' terms are those at the
+        positions a per-position flag marks: one byte per term, not the index arrays that
+        picking them out by position took (~100 MB at a window of 20,000 articles).
+        """
         live = np.flatnonzero(self._live.data)
         counts = self._count.data[live]
-        ends = np.cumsum(counts)
-        flat = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
-            self._start.data[live] - (ends - counts), counts
-        )
-        terms, in_title = self._terms.data[flat], self._in_title.data[flat]
-        times = self._time.data[live]
+        kept = np.repeat(self._live.data, self._count.data)  # by term position
         self._url_of = [self._url_of[doc] for doc in live.tolist()]
         self._doc_of = {url: doc for doc, url in enumerate(self._url_of)}
-        self._live, self._time, self._start = (
-            _Column(np.bool_),
-            _Column(np.int64),
-            _Column(np.int64),
-        )
-        self._count, self._terms, self._in_title = (
-            _Column(np.int64),
-            _Column(np.int32),
-            _Column(np.bool_),
-        )
-        self._live.extend(np.ones(len(live), dtype=np.bool_))
-        self._time.extend(times)
-        self._count.extend(counts)
-        self._start.extend(ends - counts)
-        self._terms.extend(terms)
-        self._in_title.extend(in_title)
+        self._time = _Column.of(self._time.data[live])
+        self._start = _Column.of(np.cumsum(counts) - counts)
+        self._count = _Column.of(counts)
+        self._terms = _Column.of(self._terms.data[kept])
+        self._in_title = _Column.of(self._in_title.data[kept])
+        self._live = _Column.of(np.ones(len(live), dtype=np.bool_))
         self._postings = [array("i") for _ in range(len(self._postings))]
-        self._posted_up_to = self._tail_scans = 0
+        # All were posted: post them again at the next query rather than scan them first.
+        self._posted_up_to, self._tail_scans = 0, _SCANS_BEFORE_POSTING
 
     def story_candidates(
         self,
