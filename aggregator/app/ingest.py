@@ -428,7 +428,7 @@ def _decide(
             _touch_story(store, decision.story_id, fp.published, is_new_story=is_new, now=now)
             store.decide(fp.url, decision)
             index.add(fp, decision.story_id, founds=is_new)
-            if index.unposted >= POSTED_TOGETHER:
+            if index.unsaved >= POSTED_TOGETHER:
                 _save_postings(store, *index.take_postings())
             log.debug(
                 "article.decided url=%r story=%s level=%s score=%.3f",

@@ -373,9 +373,9 @@ class StoryIndex:
         return self._terms.changed_doc_freqs()
 
     @property
-    def unposted(self) -> int:
+    def unsaved(self) -> int:
         """How many articles were added since the last take_postings."""
-        return self._terms.unposted
+        return self._terms.unsaved
 
     def take_postings(self) -> tuple[list[str], dict[str, I64 | None]]:
         """The URLs of the articles added since the last call, and by term the positions in

@@ -193,9 +193,9 @@ class TermIndex:
         self._terms: _Column[np.int32] = _Column(np.int32)  # term ids, doc after doc
         self._in_title: _Column[np.bool_] = _Column(np.bool_)  # parallel to _terms
         # The articles counted since the last take_postings: URLs, then term ids, doc by doc.
-        self._unposted_urls: list[str] = []
-        self._unposted_terms: _Column[np.int32] = _Column(np.int32)
-        self._unposted_counts: _Column[np.int64] = _Column(np.int64)
+        self._unsaved_urls: list[str] = []
+        self._unsaved_terms: _Column[np.int32] = _Column(np.int32)
+        self._unsaved_counts: _Column[np.int64] = _Column(np.int64)
 
     @property
     def doc_freq(self) -> DocFreq:
@@ -241,18 +241,18 @@ class TermIndex:
         self._log_freq.data[ids] = np.log1p(self._doc_freq.data[ids])
 
     @property
-    def unposted(self) -> int:
+    def unsaved(self) -> int:
         """How many articles were counted since the last take_postings."""
-        return len(self._unposted_urls)
+        return len(self._unsaved_urls)
 
     def take_postings(self, most_docs: int) -> tuple[list[str], dict[str, I64 | None]]:
         """The URLs of the articles counted since the last call, and by term the positions in
         that list of those with the term; None for a term now in more than `most_docs`
         articles (a term never looked up by its postings)."""
-        urls, term_ids = self._unposted_urls, self._unposted_terms.data
-        docs = np.repeat(np.arange(len(urls)), self._unposted_counts.data)
-        self._unposted_urls = []
-        self._unposted_terms, self._unposted_counts = _Column(np.int32), _Column(np.int64)
+        urls, term_ids = self._unsaved_urls, self._unsaved_terms.data
+        docs = np.repeat(np.arange(len(urls)), self._unsaved_counts.data)
+        self._unsaved_urls = []
+        self._unsaved_terms, self._unsaved_counts = _Column(np.int32), _Column(np.int64)
         if not len(term_ids):
             return urls, {}
         order = np.argsort(term_ids, kind="stable")  # stable: docs stay in order per term
@@ -318,9 +318,9 @@ class TermIndex:
         self._in_title.extend(in_title)
         if counted:
             self._count_terms(term_ids, +1)
-            self._unposted_urls.extend(doc[0] for doc in docs)
-            self._unposted_terms.extend(term_ids.astype(np.int32))
-            self._unposted_counts.extend(counts)
+            self._unsaved_urls.extend(doc[0] for doc in docs)
+            self._unsaved_terms.extend(term_ids.astype(np.int32))
+            self._unsaved_counts.extend(counts)
 
     def remove(self, url: str, *, counted: bool = True) -> None:
         """Forget the article at `url`; `counted`: take its terms out of the frequencies.
