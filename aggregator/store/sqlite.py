@@ -610,22 +610,28 @@ _SELECT_MEMBERS = (
 )
 
 
-def _member_from_row(row: sqlite3.Row) -> StoryMember:
+def _member_from_row(row: sqlite3.Row, *, headline_only: bool = False) -> StoryMember:
     """A story member: what publishing and topics read (not the raw HTML, not the text's
-    fingerprint), so loading stories reads a fraction of each row."""
+    fingerprint), so loading stories reads a fraction of each row; `headline_only`: without
+    its body, text or decision (a row of _SELECT_HEADLINES, see iter_entry_stories)."""
+    full = not headline_only
     return StoryMember(
         url=row["url"],
         title=row["title"],
         source=row["source"],
         via=row["via"],
         published=_parse(row["published"]),
-        html=row["body_html"],
-        text=row["body_text"],
-        summary=row["summary"],
+        html=row["body_html"] if full else "",
+        text=row["body_text"] if full else "",
+        summary=row["summary"] if full else "",
         author=row["author"],
         language=row["language"],
-        decision=_decision_from_row(row),
+        decision=_decision_from_row(row) if full else None,
     )
+
+
+def _headline_from_row(row: sqlite3.Row) -> StoryMember:
+    return _member_from_row(row, headline_only=True)
 
 
 # What a story member is apart from its body, text and decision.
@@ -633,22 +639,6 @@ _SELECT_HEADLINES = (
     "SELECT url, a.story_id, a.title, a.published, a.source, a.via, a.author, a.language"
     " FROM articles a"
 )
-
-
-def _headline_from_row(row: sqlite3.Row) -> StoryMember:
-    """A story member without its body, text or decision (see iter_entry_stories)."""
-    return StoryMember(
-        url=row["url"],
-        title=row["title"],
-        source=row["source"],
-        via=row["via"],
-        published=_parse(row["published"]),
-        html="",
-        text="",
-        summary="",
-        author=row["author"],
-        language=row["language"],
-    )
 
 
 def _decision_from_row(row: sqlite3.Row) -> StoryDecision | None:
