@@ -162,48 +162,51 @@ def _derived_marker(bands: tuple[int, int]) -> str:
 
 
 def _derive_again(store: Store, bands_rows: tuple[int, int], marker: str) -> None:
-    """Derive every decided article's dedup keys and postings, and the document frequencies."""
+    """Derive every decided article's dedup keys and postings, and the document frequencies,
+    in one read of the fingerprints: postings are written as for any decided article, and
+    the terms found too common at the end stop being posted."""
     from aggregator import dedup
-    from aggregator.dedup.lookup import lookup_keys
 
-    bands, rows = bands_rows
     counts: Counter[str] = Counter()
     stale: list[str] = []
     with store.transaction():
         store.clear_dedup_derived()
+        fresh: list[dedup.Fingerprint] = []
         for data, _ in store.iter_fingerprints():
             fp = dedup.fingerprint_from_dict(data)
             if fp.version != dedup.FINGERPRINT_VERSION:
                 stale.append(fp.url)
                 continue
-            store.put_dedup_keys(fp.url, lookup_keys(fp, bands=bands, rows=rows))
-            counts.update(fp.terms)
-        for url in stale:
-            if (fresh := _fingerprint_again(store, url)) is not None:
-                store.put_dedup_keys(url, lookup_keys(fresh, bands=bands, rows=rows))
-                counts.update(fresh.terms)
+            fresh.append(fp)
+            if len(fresh) == POSTED_TOGETHER:
+                _derive_for(store, fresh, bands_rows, counts)
+                fresh = []
+        fresh += filter(None, (_fingerprint_again(store, url) for url in stale))
+        _derive_for(store, fresh, bands_rows, counts)
         store.put_doc_freqs(counts.items())
-        _derive_postings(store, counts)
+        common = [term for term, count in counts.items() if count > dedup.MAX_POSTING_DOCS]
+        store.add_postings(dict.fromkeys(common))
         store.put_meta(DERIVED_KEY, marker)
     log.info("index.derived fingerprints_refreshed=%d terms=%d", len(stale), len(counts))
 
 
-def _derive_postings(store: Store, counts: Mapping[str, int]) -> None:
-    """Post every decided article under its terms, as StoryIndex.take_postings would have."""
-    from aggregator import dedup
+def _derive_for(
+    store: Store,
+    fps: Sequence[dedup.Fingerprint],
+    bands_rows: tuple[int, int],
+    counts: Counter[str],
+) -> None:
+    """Store the dedup keys and postings of `fps` and count their terms into `counts`."""
+    from aggregator.dedup.lookup import lookup_keys
 
-    common = {term for term, count in counts.items() if count > dedup.MAX_POSTING_DOCS}
-    for part in _batched(store.iter_fingerprints(), POSTED_TOGETHER):
-        urls: list[str] = []
-        docs_of: dict[str, list[int]] = {}
-        for data, _ in part:
-            fp = dedup.fingerprint_from_dict(data)
-            for term in fp.terms:
-                if term not in common:
-                    docs_of.setdefault(term, []).append(len(urls))
-            urls.append(fp.url)
-        _save_postings(store, urls, docs_of)
-    store.add_postings(dict.fromkeys(common))
+    bands, rows = bands_rows
+    docs_of: dict[str, list[int]] = {}
+    for position, fp in enumerate(fps):
+        store.put_dedup_keys(fp.url, lookup_keys(fp, bands=bands, rows=rows))
+        counts.update(fp.terms)
+        for term in fp.terms:
+            docs_of.setdefault(term, []).append(position)
+    _save_postings(store, [fp.url for fp in fps], docs_of)
 
 
 def _save_postings(

@@ -97,14 +97,16 @@ def short_text(element: Element, limit: int) -> str | None:
     if size > limit:
         return None
     for node in element.iterdescendants():
-        text, tail = node.text, node.tail
-        if text:
-            size += len(text.strip())
-        if tail:
-            size += len(tail.strip())
+        size += stripped_size(node)
         if size > limit:
             return None
     return "".join(cast("Iterator[str]", element.itertext())).strip()
+
+
+def stripped_size(node: Element) -> int:
+    """The length of `node`'s text and tail, each stripped: what short_text counts of it."""
+    text, tail = node.text, node.tail
+    return (len(text.strip()) if text else 0) + (len(tail.strip()) if tail else 0)
 
 
 def short_texts(root: Element, limit: int) -> dict[Element, str]:

@@ -24,6 +24,7 @@ from aggregator.clean.dom import (
     remove,
     replace,
     short_text,
+    stripped_size,
 )
 from aggregator.clean.rules import (
     CAPTION_BLOCKER_TAGS,
@@ -164,11 +165,7 @@ def _caption_size(wrapper: Element) -> int | None:
                 return None
         elif name in CAPTION_BLOCKER_TAGS:
             return None
-        text, tail = element.text, element.tail
-        if text:
-            size += len(text.strip())
-        if tail:
-            size += len(tail.strip())
+        size += stripped_size(element)
         if size > CAPTION_MAX_CHARS:
             return None
     return size if size <= CAPTION_MAX_CHARS else None

@@ -52,12 +52,8 @@ def _write(
     """Write what `element` holds to `parts`, its text to `pieces`. The text belongs to
     `block` (a caption if `caption`); `in_figure` and `in_pre` say whether `element` is or
     sits in a <figure>, a <pre>."""
-    text = element.text
-    if text:
-        if not in_pre:
-            text = squeeze_whitespace(text)
-        parts.append(_escape(text))
-        pieces.append((text, block, caption))
+    if element.text:
+        _write_text(element.text, block, caption, in_pre, parts, pieces)
     for child in element:
         name = child.tag
         if name != SEAM:
@@ -82,12 +78,24 @@ def _write(
                 else:
                     _write(child, block, caption, in_figure, in_pre, parts, pieces)
                 parts.append(f"</{name}>")
-        tail = child.tail
-        if tail:
-            if not in_pre:
-                tail = squeeze_whitespace(tail)
-            parts.append(_escape(tail))
-            pieces.append((tail, block, caption))
+        if child.tail:
+            _write_text(child.tail, block, caption, in_pre, parts, pieces)
+
+
+def _write_text(
+    text: str,
+    block: Element,
+    caption: bool,
+    in_pre: bool,
+    parts: list[str],
+    pieces: list[Piece],
+) -> None:
+    """Write a text or tail to `parts` (escaped) and `pieces` (whitespace squeezed outside
+    a <pre>)."""
+    if not in_pre:
+        text = squeeze_whitespace(text)
+    parts.append(_escape(text))
+    pieces.append((text, block, caption))
 
 
 def _escape(text: str) -> str:

@@ -34,7 +34,7 @@ import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final, Generic, TypeVar
 
 import numpy as np
@@ -47,13 +47,12 @@ from aggregator.dedup.similarity import (
     StoryFeatures,
     idf_of,
 )
+from aggregator.instants import MICROSECOND, microseconds
 
 I64 = npt.NDArray[np.int64]
 T = TypeVar("T", bound=np.generic)
 F64 = npt.NDArray[np.float64]
 
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND: Final = timedelta(microseconds=1)
 # A bound computed in numpy may fall below the exact score by rounding (~1e-15); this margin
 # keeps every candidate that could reach the bar.
 BOUND_MARGIN: Final = 1e-9
@@ -61,11 +60,6 @@ _INITIAL_CAPACITY: Final = 1024
 _MIN_COMPACT: Final = 4096  # dead docs before the arrays are rebuilt without them
 _FEW_UNPOSTED: Final = 16  # docs not posted yet that the next query posts (see _post)
 _SCANS_BEFORE_POSTING: Final = 64  # queries that scan more before they are posted
-
-
-def microseconds(t: datetime) -> int:
-    """`t` (aware) as integer microseconds since the epoch: exact, unlike float seconds."""
-    return (t - EPOCH) // MICROSECOND
 
 
 class _Column(Generic[T]):
